@@ -1,0 +1,227 @@
+/**
+ * {@link FileSystem} over the real disk (`node:fs`), and the directory lock.
+ *
+ * Locking: Node has no portable `flock`, so the LOCK file is pid-checked. It holds
+ * `pid start-time token`; a second open reads it and refuses when that process is alive and has
+ * the same start time (Linux `/proc/<pid>/stat`, which also defeats pid reuse). A lock left by a
+ * killed process names a dead pid and is taken over. Within one process a registry of held lock
+ * paths refuses a second open of the same directory.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { DatabaseLockedError, IOError } from "../errors.js";
+import type { FileLock, FileSystem, RandomAccessFile, WritableFile } from "./fs.js";
+
+class NodeWritableFile implements WritableFile {
+  private fd: number;
+  size: number;
+
+  constructor(fd: number, size: number) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  append(data: Uint8Array): void {
+    let off = 0;
+    while (off < data.length) {
+      off += fs.writeSync(this.fd, data, off, data.length - off, null);
+    }
+    this.size += data.length;
+  }
+
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  syncNow(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+class NodeRandomAccessFile implements RandomAccessFile {
+  private fd: number;
+
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  read(position: number, length: number): Uint8Array {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = fs.readSync(this.fd, buf, got, length - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  size(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/** Lock paths held by this process. */
+const heldLocks = new Set<string>();
+
+/** Start time of `pid` in clock ticks since boot (Linux), or "" when unknown. */
+function processStartTime(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** True when the lock file's content names a process that is still running. */
+function holderAlive(content: string): { alive: boolean; pid?: number } {
+  const [pidText, start] = content.trim().split(" ");
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return { alive: false };
+  if (!processAlive(pid)) return { alive: false, pid };
+  if (start && processStartTime(pid) !== "" && processStartTime(pid) !== start) return { alive: false, pid };
+  return { alive: true, pid };
+}
+
+export class NodeFs implements FileSystem {
+  mkdirp(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  list(dir: string): string[] {
+    try {
+      return fs.readdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+  }
+
+  exists(p: string): boolean {
+    return fs.existsSync(p);
+  }
+
+  fileSize(p: string): number {
+    return fs.statSync(p).size;
+  }
+
+  create(p: string): WritableFile {
+    return new NodeWritableFile(fs.openSync(p, "wx"), 0);
+  }
+
+  openAppend(p: string): WritableFile {
+    const fd = fs.openSync(p, "a");
+    return new NodeWritableFile(fd, fs.fstatSync(fd).size);
+  }
+
+  openRead(p: string): RandomAccessFile {
+    return new NodeRandomAccessFile(fs.openSync(p, "r"));
+  }
+
+  readFile(p: string): Uint8Array {
+    return fs.readFileSync(p);
+  }
+
+  rename(from: string, to: string): void {
+    fs.renameSync(from, to);
+  }
+
+  unlink(p: string): void {
+    fs.unlinkSync(p);
+  }
+
+  truncate(p: string, length: number): void {
+    fs.truncateSync(p, length);
+  }
+
+  syncDir(dir: string): void {
+    const fd = fs.openSync(dir, "r");
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  lock(lockPath: string, dir: string): FileLock {
+    const key = path.resolve(lockPath);
+    if (heldLocks.has(key)) throw new DatabaseLockedError(dir, process.pid);
+    const content = `${process.pid} ${processStartTime(process.pid)} ${randomBytes(8).toString("hex")}\n`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = fs.openSync(lockPath, "wx");
+        try {
+          fs.writeSync(fd, content);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        heldLocks.add(key);
+        let released = false;
+        return {
+          release: () => {
+            if (released) return;
+            released = true;
+            heldLocks.delete(key);
+            try {
+              if (fs.readFileSync(lockPath, "utf8") === content) fs.unlinkSync(lockPath);
+            } catch {
+              // Already gone: nothing to release.
+            }
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+          throw new IOError(`lsmdoc: cannot create lock file ${lockPath}`, err);
+        }
+      }
+      let existing: string;
+      try {
+        existing = fs.readFileSync(lockPath, "utf8");
+      } catch {
+        continue; // Removed between our open and read: try again.
+      }
+      const holder = holderAlive(existing);
+      // Our own pid without a registry entry is a lock this process failed to remove: stale.
+      if (holder.alive && holder.pid !== process.pid) throw new DatabaseLockedError(dir, holder.pid);
+      // Stale lock of a dead process: remove it if it is still the one we read, then retry.
+      try {
+        if (fs.readFileSync(lockPath, "utf8") === existing) fs.unlinkSync(lockPath);
+      } catch {
+        // Someone else removed it first.
+      }
+    }
+    throw new DatabaseLockedError(dir);
+  }
+}
+
+/** The process-wide real file system. */
+export const nodeFs: FileSystem = new NodeFs();

@@ -1,0 +1,90 @@
+/**
+ * Engine options: one interface, every field documented with its default and trade-off, and
+ * {@link resolveOptions} that fills defaults, rejects unknown or out-of-range values with
+ * {@link InvalidArgumentError}, and returns a frozen object (after Pebble's EnsureDefaults).
+ */
+import { InvalidArgumentError } from "./errors.js";
+import type { FileSystem } from "./fs/fs.js";
+import { nodeFs } from "./fs/node-fs.js";
+
+export interface EngineOptions {
+  // --- durability ---
+  /**
+   * Whether a write's promise waits for `fdatasync` of its log record. With `false` a write is
+   * acknowledged once the record is in the OS page cache: it survives a process crash but not a
+   * power loss. Can be overridden per write.
+   * @default true
+   */
+  sync?: boolean;
+  /**
+   * How to treat damage in the middle of a write-ahead log found at open. `"strict"` throws
+   * `CorruptionError` naming file and offset; `"skip"` drops the damaged records, keeps going and
+   * reports them in `stats().recovery`. A torn tail (what a crash leaves) is tolerated either way.
+   * @default "strict"
+   */
+  walCorruption?: "strict" | "skip";
+
+  // --- performance ---
+  /**
+   * Bytes the memtable may hold before it is flushed to an SSTable. Larger means fewer, larger
+   * tables and longer recovery after a crash.
+   * @default 4 MiB
+   */
+  memtableSize?: number;
+  /**
+   * Bytes of decoded SSTable blocks kept in memory.
+   * @default 8 MiB
+   */
+  blockCacheSize?: number;
+
+  // --- environment ---
+  /** Create the directory when it does not exist. @default true */
+  createIfMissing?: boolean;
+  /** File system to use; tests pass an in-memory one. @default the real disk */
+  fs?: FileSystem;
+}
+
+export interface ResolvedEngineOptions {
+  readonly sync: boolean;
+  readonly walCorruption: "strict" | "skip";
+  readonly memtableSize: number;
+  readonly blockCacheSize: number;
+  readonly createIfMissing: boolean;
+  readonly fs: FileSystem;
+}
+
+const KNOWN = new Set(["sync", "walCorruption", "memtableSize", "blockCacheSize", "createIfMissing", "fs"]);
+
+function positiveInt(name: string, v: unknown, min: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw new InvalidArgumentError(`lsmdoc/engine: option ${name} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== "boolean") throw new InvalidArgumentError(`lsmdoc/engine: option ${name} must be a boolean, got ${String(v)}`);
+  return v;
+}
+
+export function resolveOptions(options: EngineOptions = {}): ResolvedEngineOptions {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidArgumentError("lsmdoc/engine: options must be an object");
+  }
+  for (const k of Object.keys(options)) {
+    if (!KNOWN.has(k)) throw new InvalidArgumentError(`lsmdoc/engine: unknown option "${k}"`);
+  }
+  const o = options as Record<string, unknown>;
+  const walCorruption = o.walCorruption ?? "strict";
+  if (walCorruption !== "strict" && walCorruption !== "skip") {
+    throw new InvalidArgumentError(`lsmdoc/engine: option walCorruption must be "strict" or "skip", got ${String(walCorruption)}`);
+  }
+  return Object.freeze({
+    sync: o.sync === undefined ? true : bool("sync", o.sync),
+    walCorruption,
+    memtableSize: o.memtableSize === undefined ? 4 * 1024 * 1024 : positiveInt("memtableSize", o.memtableSize, 4096),
+    blockCacheSize: o.blockCacheSize === undefined ? 8 * 1024 * 1024 : positiveInt("blockCacheSize", o.blockCacheSize, 0),
+    createIfMissing: o.createIfMissing === undefined ? true : bool("createIfMissing", o.createIfMissing),
+    fs: (o.fs as FileSystem | undefined) ?? nodeFs,
+  });
+}
