@@ -268,27 +268,24 @@ export class Engine {
   private startCommitLoop(): void {
     this.commitScheduled = false;
     if (this.committing !== null) return;
-    this.committing = this.commitLoop().finally(() => {
-      this.committing = null;
-    });
+    this.committing = this.commitLoop();
   }
 
   private async commitLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      let group: PendingWrite[];
-      let bytes = 0;
-      let taken = 0;
-      for (; taken < this.queue.length && (taken === 0 || bytes < MAX_GROUP_BYTES); taken++) {
-        for (const e of this.queue[taken]!.entries) bytes += e.key.length + e.value.length;
+    try {
+      while (this.queue.length > 0) {
+        let bytes = 0;
+        let taken = 0;
+        for (; taken < this.queue.length && (taken === 0 || bytes < MAX_GROUP_BYTES); taken++) {
+          for (const e of this.queue[taken]!.entries) bytes += e.key.length + e.value.length;
+        }
+        const group = taken === this.queue.length ? this.queue : this.queue.slice(0, taken);
+        this.queue = taken === this.queue.length ? [] : this.queue.slice(taken);
+        await this.commitGroup(group);
       }
-      if (taken === this.queue.length) {
-        group = this.queue;
-        this.queue = [];
-      } else {
-        group = this.queue.slice(0, taken);
-        this.queue = this.queue.slice(taken);
-      }
-      await this.commitGroup(group);
+    } finally {
+      // Cleared in the same step that saw the queue empty, so a later enqueue always schedules a loop.
+      this.committing = null;
     }
   }
 

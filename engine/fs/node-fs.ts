@@ -56,7 +56,9 @@ class NodeRandomAccessFile implements RandomAccessFile {
   }
 
   read(position: number, length: number): Uint8Array {
-    const buf = Buffer.allocUnsafe(length);
+    // A plain, unpooled array: blocks are cached and handed out as views, so they must not share
+    // Buffer's pool slab or Buffer's aliasing slice().
+    const buf = new Uint8Array(length);
     let got = 0;
     while (got < length) {
       const n = fs.readSync(this.fd, buf, got, length - got, position + got);

@@ -1,0 +1,127 @@
+/**
+ * Writes a sorted stream of internal entries into one or more SSTables: the shared back end of
+ * flush (one memtable -> one L0 table) and compaction (merged inputs -> tables of a target size).
+ *
+ * File lifecycle: each table is built at `<dir>/NNNNNN.sst.tmp`, fdatasync'ed, then renamed into
+ * `sst/` (so `sst/` only ever holds complete tables) and the directory synced. A table becomes live
+ * only when a manifest edit names it; until then its number sits in `pendingOutputs` so that
+ * obsolete-file collection leaves it alone.
+ *
+ * Event loop: work is sliced; after each slice of about `SLICE_MS` the writer yields with
+ * `setImmediate`, so reads and writes keep being served during a long compaction.
+ */
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import type { FileSystem } from "../fs/fs.js";
+import { sstDir, tablePath, tempTablePath } from "../filenames.js";
+import type { InternalIterator } from "../iterator/internal-iterator.js";
+import type { FileMeta } from "../manifest/version-edit.js";
+import { TableBuilder } from "../sstable/table-builder.js";
+import { bytesEqual } from "../util/bytes.js";
+import type { CompactionFilter } from "./compaction-filter.js";
+
+const SLICE_MS = 4;
+
+export interface TableWriterContext {
+  fs: FileSystem;
+  dir: string;
+  newFileNumber(): number;
+  pendingOutputs: Set<number>;
+  /** Checked between slices; when it returns true the job stops with an AbortError. */
+  shouldAbort(): boolean;
+  /** Called at each yield point, e.g. to let a pending memtable flush run first. */
+  onYield?(): Promise<void>;
+}
+
+export class AbortError extends Error {
+  constructor() {
+    super("lsmdoc/engine: background job aborted");
+  }
+}
+
+export interface WriteTablesResult {
+  files: FileMeta[];
+  bytesWritten: number;
+  entriesRead: number;
+}
+
+/**
+ * Drains `source` (already positioned at its first entry) into tables. Splits only between user
+ * keys, once a table reaches `targetFileSize` (Infinity: one table).
+ */
+export async function writeTables(
+  ctx: TableWriterContext,
+  source: InternalIterator,
+  targetFileSize: number,
+  filter?: CompactionFilter,
+): Promise<WriteTablesResult> {
+  const files: FileMeta[] = [];
+  let builder: TableBuilder | null = null;
+  let number = 0;
+  let bytesWritten = 0;
+  let entriesRead = 0;
+  /** Once the current table is full: the last key added, so the split falls between user keys. */
+  let splitAfter: Uint8Array | null = null;
+  let sliceStart = performance.now();
+
+  const finishTable = async (): Promise<void> => {
+    const b = builder!;
+    builder = null;
+    const meta = b.finish();
+    await b.file.sync();
+    b.file.close();
+    ctx.fs.rename(tempTablePath(ctx.dir, number), tablePath(ctx.dir, number));
+    bytesWritten += meta.fileSize;
+    files.push({
+      number,
+      size: meta.fileSize,
+      entries: meta.entries,
+      smallestKey: meta.smallest.key,
+      smallestSeq: meta.smallest.seq,
+      largestKey: meta.largest.key,
+      largestSeq: meta.largest.seq,
+    });
+  };
+
+  try {
+    for (; source.valid(); source.next()) {
+      entriesRead++;
+      if ((entriesRead & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+        await yieldToLoop();
+        if (ctx.shouldAbort()) throw new AbortError();
+        if (ctx.onYield) await ctx.onYield();
+        sliceStart = performance.now();
+      }
+      const key = source.key();
+      const seq = source.seq();
+      const kind = source.kind();
+      if (filter !== undefined && !filter.keep(key, seq, kind)) continue;
+      if (splitAfter !== null && !bytesEqual(splitAfter, key)) {
+        splitAfter = null;
+        await finishTable();
+      }
+      if (builder === null) {
+        number = ctx.newFileNumber();
+        ctx.pendingOutputs.add(number);
+        builder = new TableBuilder(ctx.fs.create(tempTablePath(ctx.dir, number)));
+      }
+      builder.add(key, seq, kind, source.value());
+      // Keys from the source may be views it reuses: keep a copy.
+      if (splitAfter === null && builder.estimatedFileSize >= targetFileSize) splitAfter = key.slice();
+    }
+    if (builder !== null) await finishTable();
+    if (files.length > 0) ctx.fs.syncDir(sstDir(ctx.dir));
+  } catch (err) {
+    if (builder !== null) {
+      (builder as TableBuilder).file.close();
+      try {
+        ctx.fs.unlink(tempTablePath(ctx.dir, number));
+      } catch {
+        // Best effort: a leftover temp file is removed at the next open.
+      }
+    }
+    throw err;
+  } finally {
+    source.close();
+  }
+  return { files, bytesWritten, entriesRead };
+}

@@ -1,0 +1,292 @@
+/**
+ * The cursor over one key/value block (layout in `format.ts`; the loaded block is `block.ts`):
+ * {@link BlockIterator} walks entries, checking every bound as it goes (varints, key and value
+ * lengths, shared <= previous key length, shared = 0 at restart points, no restart point inside an
+ * entry, the internal-key trailer). Any violation throws `CorruptionError(file, offset)` at the
+ * exact byte; a block only gets here after its CRC matched, so these checks are the second line.
+ *
+ * Zero-copy: values are views into the block's bytes, and a key stored whole (a restart point) is
+ * returned as a view too; other keys are assembled in a reused scratch buffer and copied out only
+ * when `userKey()` is called, at most once per position (and not at all for the next version of
+ * the same user key). Block bytes are never modified after loading, so every array handed out
+ * stays valid and unchanged for as long as its holder keeps it.
+ */
+import { decodeVarint32, type VarintOut } from "../util/varint.js";
+import { decodeBlockHandle, type BlockHandle } from "./format.js";
+import type { EntryKind } from "../wal/record.js";
+import type { Block } from "./block.js";
+import { compareUserKeyAt, TRAILER_SIZE, trailerSeq } from "./internal-key.js";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A cursor over one block. In internal-key mode (data and index blocks) keys must be
+ * `userKey ++ trailer` with a valid seq and kind 1 or 2; in raw mode (the meta block) keys are
+ * plain bytes and only `rawKey()` / `value()` apply. One iterator can be re-pointed at another
+ * block with `reset()`, which is how table readers avoid allocating one per block.
+ */
+export class BlockIterator {
+  private block: Block | null = null;
+  private data: Uint8Array = EMPTY;
+  private restartsOffset = 0;
+  private numRestarts = 0;
+  private restarts: Uint32Array = new Uint32Array(1);
+
+  /** Offset of the current entry; `restartsOffset` when not positioned. */
+  private current = 0;
+  private nextOffset = 0;
+  private restartIndex = 0;
+  /** Offset of the restart point after `restartIndex` (or `restartsOffset`). */
+  private nextRestart = 0;
+
+  private keyBuf = new Uint8Array(64);
+  private keyLen = 0;
+  /** Where the current key lies whole in `data` (it was stored with shared = 0), else -1. */
+  private wholeKeyAt = -1;
+  private userKeyCache: Uint8Array | null = null;
+  private curSeq = 0;
+  private curKind = 0;
+  private valueOffset = 0;
+  private valueLen = 0;
+
+  private readonly vo: VarintOut = { value: 0 };
+
+  constructor(private readonly internalKeys = true) {}
+
+  /** Points the iterator at `block`, unpositioned. */
+  reset(block: Block): void {
+    this.block = block;
+    this.data = block.data;
+    this.restartsOffset = block.restartsOffset;
+    this.numRestarts = block.numRestarts;
+    this.restarts = block.restarts;
+    this.current = this.restartsOffset;
+    this.nextOffset = this.restartsOffset;
+    this.keyLen = 0;
+    this.userKeyCache = null;
+  }
+
+  valid(): boolean {
+    return this.current < this.restartsOffset;
+  }
+
+  /** Offset of the current entry within the block. */
+  get entryOffset(): number {
+    return this.current;
+  }
+
+  private invalidate(): void {
+    this.current = this.restartsOffset;
+    this.nextOffset = this.restartsOffset;
+  }
+
+  private seekToRestartPoint(i: number): void {
+    this.restartIndex = i;
+    this.nextRestart = i + 1 < this.numRestarts ? this.restarts[i + 1]! : this.restartsOffset;
+    this.nextOffset = this.restarts[i]!;
+    this.keyLen = 0;
+    this.userKeyCache = null;
+  }
+
+  /** Decodes the entry at `nextOffset`; false (and unpositioned) at the end of the entries. */
+  private parseNext(): boolean {
+    const d = this.data;
+    const end = this.restartsOffset;
+    const p0 = this.nextOffset;
+    if (p0 >= end) {
+      this.invalidate();
+      return false;
+    }
+    this.current = p0;
+    // nextRestart >= p0 always holds: the previous entry was checked not to straddle it.
+    const crossedRestart = this.nextRestart === p0;
+    if (crossedRestart) {
+      this.restartIndex++;
+      this.nextRestart = this.restartIndex + 1 < this.numRestarts ? this.restarts[this.restartIndex + 1]! : end;
+    }
+    let p = p0;
+    let shared: number;
+    let unshared: number;
+    let valueLen: number;
+    if (p + 3 <= end && (d[p]! | d[p + 1]! | d[p + 2]!) < 0x80) {
+      shared = d[p]!;
+      unshared = d[p + 1]!;
+      valueLen = d[p + 2]!;
+      p += 3;
+    } else {
+      const vo = this.vo;
+      p = decodeVarint32(d, p, end, vo);
+      shared = vo.value;
+      if (p >= 0) p = decodeVarint32(d, p, end, vo);
+      unshared = vo.value;
+      if (p >= 0) p = decodeVarint32(d, p, end, vo);
+      valueLen = vo.value;
+      if (p < 0) this.block!.corrupt(p0, "malformed entry header");
+    }
+    const oldLen = this.keyLen;
+    if (crossedRestart && shared !== 0) this.block!.corrupt(p0, "restart point entry shares bytes with a previous key");
+    if (shared > oldLen) this.block!.corrupt(p0, `entry shares ${shared} bytes of a ${oldLen}-byte previous key`);
+    if (unshared > end - p || valueLen > end - p - unshared) this.block!.corrupt(p0, "entry runs past the end of the block's entries");
+    const newLen = shared + unshared;
+    if (newLen > this.keyBuf.length) {
+      const grown = new Uint8Array(Math.max(newLen, this.keyBuf.length * 2));
+      grown.set(this.keyBuf.subarray(0, shared));
+      this.keyBuf = grown;
+    }
+    const kb = this.keyBuf;
+    if (unshared > 24) kb.set(d.subarray(p, p + unshared), shared);
+    else for (let i = 0; i < unshared; i++) kb[shared + i] = d[p + i]!;
+    this.wholeKeyAt = shared === 0 ? p : -1;
+    this.keyLen = newLen;
+    if (this.internalKeys) {
+      if (newLen < TRAILER_SIZE) this.block!.corrupt(p0, `internal key of ${newLen} bytes is shorter than its trailer`);
+      const t = newLen - TRAILER_SIZE;
+      const seq = trailerSeq(kb, t);
+      const kind = kb[t]!;
+      if (seq < 0 || (kind !== 1 && kind !== 2)) this.block!.corrupt(p0, `bad internal key trailer (kind ${kind})`);
+      // Same user key as before (a newer-to-older version step): keep the copy already made.
+      if (!(oldLen === newLen && shared >= t)) this.userKeyCache = null;
+      this.curSeq = seq;
+      this.curKind = kind;
+    }
+    p += unshared;
+    this.valueOffset = p;
+    this.valueLen = valueLen;
+    this.nextOffset = p + valueLen;
+    if (this.nextRestart < this.nextOffset) this.block!.corrupt(this.nextRestart, "restart point inside an entry");
+    return true;
+  }
+
+  seekToFirst(): void {
+    this.seekToRestartPoint(0);
+    this.parseNext();
+  }
+
+  seekToLast(): void {
+    this.seekToRestartPoint(this.numRestarts - 1);
+    while (this.parseNext() && this.nextOffset < this.restartsOffset) {
+      // Walk to the block's last entry.
+    }
+  }
+
+  next(): void {
+    this.parseNext();
+  }
+
+  prev(): void {
+    const original = this.current;
+    const saved = this.userKeyCache;
+    const block = this.block!;
+    while (this.restarts[this.restartIndex]! >= original) {
+      if (this.restartIndex === 0) {
+        this.invalidate();
+        return;
+      }
+      this.restartIndex--;
+    }
+    this.seekToRestartPoint(this.restartIndex);
+    while (this.parseNext() && this.nextOffset < original) {
+      // Walk to the entry just before `original`.
+    }
+    if (this.nextOffset !== original) block.corrupt(original, "entries do not chain up to the previous position");
+    if (saved !== null && this.internalKeys && this.keyLen - TRAILER_SIZE === saved.length &&
+        compareUserKeyAt(this.keyBuf, 0, saved.length, saved) === 0) {
+      this.userKeyCache = saved;
+    }
+  }
+
+  /** Compares the key stored at restart point `i` with (key, seq). */
+  private compareRestartKey(i: number, key: Uint8Array, seq: number): number {
+    const d = this.data;
+    const end = this.restartsOffset;
+    const at = this.restarts[i]!;
+    let p: number;
+    let unshared: number;
+    // Fast path: the three header varints are one byte each (shared must be 0 here).
+    if (at + 3 <= end && d[at] === 0 && (d[at + 1]! | d[at + 2]!) < 0x80) {
+      unshared = d[at + 1]!;
+      p = at + 3;
+    } else {
+      const vo = this.vo;
+      p = decodeVarint32(d, at, end, vo);
+      if (p >= 0 && vo.value !== 0) this.block!.corrupt(at, "restart point entry shares bytes with a previous key");
+      if (p >= 0) p = decodeVarint32(d, p, end, vo);
+      unshared = vo.value;
+      if (p >= 0) p = decodeVarint32(d, p, end, vo);
+    }
+    if (p < 0) this.block!.corrupt(at, "malformed entry header at restart point");
+    if (unshared < TRAILER_SIZE || unshared > end - p) this.block!.corrupt(at, "restart point key out of bounds");
+    const userLen = unshared - TRAILER_SIZE;
+    const c = compareUserKeyAt(d, p, userLen, key);
+    if (c !== 0) return c;
+    const s = trailerSeq(d, p + userLen);
+    if (s < 0) this.block!.corrupt(at, "bad internal key trailer");
+    return seq - s;
+  }
+
+  /** Positions at the first entry at or after internal key (key, seq); unpositioned if none. */
+  seek(key: Uint8Array, seq: number): void {
+    let lo = 0;
+    let hi = this.numRestarts - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.compareRestartKey(mid, key, seq) < 0) lo = mid;
+      else hi = mid - 1;
+    }
+    this.seekToRestartPoint(lo);
+    while (this.parseNext()) {
+      if (this.compareCurrent(key, seq) >= 0) return;
+    }
+  }
+
+  /** Compares the current internal key with (key, seq). */
+  compareCurrent(key: Uint8Array, seq: number): number {
+    const c = compareUserKeyAt(this.keyBuf, 0, this.keyLen - TRAILER_SIZE, key);
+    return c !== 0 ? c : seq - this.curSeq;
+  }
+
+  /** True when the current entry's user key equals `key`. */
+  userKeyEquals(key: Uint8Array): boolean {
+    return this.keyLen - TRAILER_SIZE === key.length && compareUserKeyAt(this.keyBuf, 0, key.length, key) === 0;
+  }
+
+  /** User key of the current entry: stable bytes, never reused or modified. */
+  userKey(): Uint8Array {
+    let k = this.userKeyCache;
+    if (k === null) {
+      const n = this.keyLen - TRAILER_SIZE;
+      k = this.wholeKeyAt >= 0 ? this.data.subarray(this.wholeKeyAt, this.wholeKeyAt + n) : this.keyBuf.slice(0, n);
+      this.userKeyCache = k;
+    }
+    return k;
+  }
+
+  seq(): number {
+    return this.curSeq;
+  }
+
+  kind(): EntryKind {
+    return this.curKind as EntryKind;
+  }
+
+  /** The whole current key (internal key bytes in internal mode) as a fresh copy. */
+  rawKey(): Uint8Array {
+    return this.keyBuf.slice(0, this.keyLen);
+  }
+
+  /** Value of the current entry: a view into the block. */
+  value(): Uint8Array {
+    return this.valueLen === 0 ? EMPTY : this.data.subarray(this.valueOffset, this.valueOffset + this.valueLen);
+  }
+
+  get valueLength(): number {
+    return this.valueLen;
+  }
+
+  /** Decodes the current value as a block handle (index blocks); throws CorruptionError if malformed. */
+  valueAsHandle(out: BlockHandle): void {
+    if (!decodeBlockHandle(this.data, this.valueOffset, this.valueOffset + this.valueLen, out, this.vo)) {
+      this.block!.corrupt(this.current, "malformed block handle in index entry");
+    }
+  }
+}
