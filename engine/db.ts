@@ -1,31 +1,59 @@
 /**
  * The engine: owns the directory, the write path (group commit into the WAL, then the memtable),
- * the read path (memtable cursors under a snapshot) and recovery at open.
+ * the read path (memtables, then SSTables level by level, under a snapshot), recovery at open, and
+ * the background work (flush, compaction) that keeps the tree in shape.
  *
  * Write path. `put`/`delete`/`write` queue a pending write and return its promise. One commit loop
- * runs at a time: it takes every queued write, gives each the next seq, stages one WAL record per
- * write, appends the whole group with one file write, and (when any write in the group asked for
- * it) one `fdatasync`. While that sync is in flight new writes queue up and form the next group.
- * Only after the group's I/O succeeded are its entries put into the memtable, the visible seq
- * advanced and the promises resolved, so a reader never sees a write that could still be lost and
- * every acknowledged write is in the log. An I/O failure rejects the group and every later write:
- * the log's tail is then in an unknown state and only a reopen (recovery) can settle it.
+ * runs at a time: it makes room (switching a full memtable for a new one and a new log, waiting
+ * when flushes or L0 compactions fall behind), takes every queued write, gives each the next seq,
+ * stages one WAL record per write, appends the whole group with one file write, and (when any
+ * write in the group asked for it) one `fdatasync`. While that sync is in flight new writes queue
+ * up and form the next group. Only after the group's I/O succeeded are its entries put into the
+ * memtable, the visible seq advanced and the promises resolved, so a reader never sees a write that
+ * could still be lost and every acknowledged write is in the log. An I/O failure rejects the group
+ * and every later write: the log's tail is then in an unknown state and only a reopen can settle it.
+ *
+ * Background work runs as one loop at a time (flush first, then the best-scored compaction), in
+ * slices that yield to the event loop. A memtable's log is deleted only after the manifest names
+ * the table holding its data; a table is deleted only when neither the current version nor a
+ * version pinned by an open iterator names it.
  *
  * Invariants: seqs are assigned in log order, increase by one per write, and are never reused
- * (recovery resumes after the largest seq found); `visibleSeq` only moves forward, after memtable
- * insertion of everything up to it.
+ * (recovery resumes after the largest seq in the manifest or any log); `visibleSeq` only moves
+ * forward, after memtable insertion of everything up to it; a memtable is only switched between
+ * commit groups, so every record of a log belongs to the memtable that log was opened with.
  */
 import * as path from "node:path";
-import { DatabaseClosedError, IOError, InvalidArgumentError } from "./errors.js";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { AbortError, writeTables, type TableWriterContext } from "./compaction/table-writer.js";
+import { CompactionFilter } from "./compaction/compaction-filter.js";
+import { CompactionPicker, L0_SLOWDOWN_TRIGGER, L0_STOP_TRIGGER, type CompactionPlan } from "./compaction/picker.js";
+import { DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError } from "./errors.js";
 import type { FileLock, FileSystem } from "./fs/fs.js";
-import { lockPath, logPath, walDir } from "./filenames.js";
+import {
+  lockPath,
+  logPath,
+  manifestFileName,
+  parseManifestFileName,
+  parseTableFileName,
+  sstDir,
+  walDir,
+} from "./filenames.js";
 import { DbIterator, type KeyRange } from "./iterator/db-iterator.js";
 import type { InternalIterator } from "./iterator/internal-iterator.js";
+import { LevelIterator } from "./iterator/level-iterator.js";
 import { MergingIterator } from "./iterator/merging-iterator.js";
+import { decodeEdit, type VersionEdit } from "./manifest/version-edit.js";
+import { readManifestRecords } from "./manifest/manifest-log.js";
 import { Memtable } from "./memtable/memtable.js";
 import { resolveOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
 import { Snapshot, SnapshotList } from "./snapshot.js";
-import { MAX_SEQ } from "./util/bytes.js";
+import { BlockCache } from "./sstable/block-cache.js";
+import { TableCache } from "./table-cache.js";
+import { compareBytes, MAX_SEQ } from "./util/bytes.js";
+import { DecodeError } from "./util/coding.js";
+import { NUM_LEVELS, type Version } from "./version/version.js";
+import { VersionSet } from "./version/version-set.js";
 import { parseLogFileName } from "./wal/format.js";
 import { readLog } from "./wal/log-reader.js";
 import { LogWriter } from "./wal/log-writer.js";
@@ -54,20 +82,46 @@ export interface IterateOptions extends KeyRange {
   snapshot?: Snapshot;
 }
 
+/** One level of the tree in {@link EngineStats}. */
+export interface LevelStats {
+  level: number;
+  files: number;
+  bytes: number;
+}
+
 /** What `stats()` reports. */
 export interface EngineStats {
   /** Seq of the newest write visible to readers. */
   seq: number;
-  memtable: { bytes: number; entries: number };
-  wal: { currentLog: string; currentLogBytes: number; logFiles: number };
-  writes: { commits: number; groups: number; syncs: number };
+  memtable: { bytes: number; entries: number; immutable: boolean };
+  wal: { currentLog: string; currentLogBytes: number; bytesWritten: number };
+  levels: LevelStats[];
+  tables: { files: number; bytes: number; open: number };
+  blockCache: { capacity: number; bytes: number; hits: number; misses: number };
+  writes: { commits: number; groups: number; syncs: number; userBytes: number };
+  flushes: { count: number; bytesWritten: number };
+  compactions: { count: number; trivialMoves: number; bytesRead: number; bytesWritten: number; entriesDropped: number };
+  /** (WAL bytes + table bytes written) / (key + value bytes written by the application). */
+  writeAmplification: number;
+  manifest: { file: string; bytes: number };
   snapshots: number;
+  /** Set when a background flush or compaction failed; writes are refused from then on. */
+  backgroundError: string | undefined;
   recovery: {
     logsReplayed: number;
     recordsReplayed: number;
     tornTails: Array<{ file: string; offset: number }>;
     skippedCorruption: Array<{ file: string; offset: number; reason: string }>;
+    manifestTornTail: number | undefined;
   };
+}
+
+/** What `verify()` checked. */
+export interface VerifyReport {
+  tables: number;
+  tableBytes: number;
+  logs: number;
+  manifestRecords: number;
 }
 
 interface PendingWrite {
@@ -81,8 +135,17 @@ interface PendingWrite {
 
 /** Group commit stops adding writes to a group once it holds this many bytes. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024;
+/** Compaction output tables are cut at about this size (between user keys). */
+const TARGET_FILE_SIZE = 2 * 1024 * 1024;
+/** Target size of level 1; each deeper level is ten times larger. */
+const LEVEL_BASE_BYTES = 10 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+
+function asIOError(err: unknown, what: string): LsmdocError {
+  if (err instanceof LsmdocError) return err;
+  return new IOError(`lsmdoc/engine: ${what}: ${(err as Error)?.message ?? String(err)}`, err);
+}
 
 /**
  * The LSM-tree key-value engine. Keys and values are byte arrays; keys are ordered as unsigned
@@ -102,12 +165,19 @@ export class Engine {
   private readonly options: ResolvedEngineOptions;
   private readonly fs: FileSystem;
   private lock: FileLock | null;
-  private memtable = new Memtable();
   private readonly snapshots = new SnapshotList();
+  private readonly versions: VersionSet;
+  private readonly tables: TableCache;
+  private readonly picker = new CompactionPicker(LEVEL_BASE_BYTES);
+
+  private mem: Memtable;
+  /** The memtable being flushed, if any. */
+  private imm: Memtable | null = null;
+  /** The log opened when `imm` was switched out: once `imm` is in a table, older logs are obsolete. */
+  private immLogNumber = 0;
 
   private log: LogWriter;
   private logNumber: number;
-  private logFiles: number;
 
   /** Seq of the newest write visible to readers. */
   private visibleSeq: number;
@@ -117,38 +187,58 @@ export class Engine {
   private queue: PendingWrite[] = [];
   private commitScheduled = false;
   private committing: Promise<void> | null = null;
-  private failure: Error | null = null;
+  private failure: LsmdocError | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
 
-  private counters = { commits: 0, groups: 0, syncs: 0 };
+  private background: Promise<void> | null = null;
+  private backgroundError: LsmdocError | null = null;
+  private stopping = false;
+  private stateWaiters: Array<() => void> = [];
+  private readonly pendingOutputs = new Set<number>();
+
+  private counters = {
+    commits: 0,
+    groups: 0,
+    syncs: 0,
+    userBytes: 0,
+    walBytes: 0,
+    flushes: 0,
+    flushBytes: 0,
+    compactions: 0,
+    trivialMoves: 0,
+    compactionBytesRead: 0,
+    compactionBytesWritten: 0,
+    entriesDropped: 0,
+  };
   private recovery: EngineStats["recovery"];
 
   private constructor(
     dir: string,
     options: ResolvedEngineOptions,
     lock: FileLock,
-    state: { memtable: Memtable; lastSeq: number; log: LogWriter; logNumber: number; logFiles: number; recovery: EngineStats["recovery"] },
+    state: { versions: VersionSet; memtable: Memtable; lastSeq: number; log: LogWriter; logNumber: number; recovery: EngineStats["recovery"] },
   ) {
     this.dir = dir;
     this.options = options;
     this.fs = options.fs;
     this.lock = lock;
-    this.memtable = state.memtable;
+    this.versions = state.versions;
+    this.tables = new TableCache(this.fs, dir, new BlockCache(options.blockCacheSize));
+    this.mem = state.memtable;
     this.lastSeq = state.lastSeq;
     this.visibleSeq = state.lastSeq;
     this.log = state.log;
     this.logNumber = state.logNumber;
-    this.logFiles = state.logFiles;
     this.recovery = state.recovery;
   }
 
   /**
-   * Opens (creating when missing) the database in `dir`: takes its lock, replays its write-ahead
-   * logs and starts a new log for new writes.
+   * Opens (creating when missing) the database in `dir`: takes its lock, loads the manifest,
+   * replays the write-ahead logs not yet in tables, and starts a new log for new writes.
    *
    * @throws DatabaseLockedError when another open engine holds `dir`.
-   * @throws CorruptionError when a log is damaged in the middle (see `walCorruption`).
+   * @throws CorruptionError when the manifest, or a log in the middle, is damaged (see `walCorruption`).
    */
   static async open(dir: string, options?: EngineOptions): Promise<Engine> {
     if (typeof dir !== "string" || dir.length === 0) {
@@ -164,19 +254,28 @@ export class Engine {
     const lock = fs.lock(lockPath(dir), dir);
     try {
       fs.mkdirp(walDir(dir));
+      fs.mkdirp(sstDir(dir));
+      const versions = new VersionSet(fs, dir);
+      const found = versions.recover();
       const memtable = new Memtable();
-      const recovery: EngineStats["recovery"] = { logsReplayed: 0, recordsReplayed: 0, tornTails: [], skippedCorruption: [] };
+      const recovery: EngineStats["recovery"] = {
+        logsReplayed: 0,
+        recordsReplayed: 0,
+        tornTails: [],
+        skippedCorruption: [],
+        manifestTornTail: found.tornTailOffset,
+      };
       const logNumbers = fs
         .list(walDir(dir))
         .map(parseLogFileName)
         .filter((n): n is number => n !== undefined)
         .sort((a, b) => a - b);
-      let lastSeq = 0;
+      let lastSeq = versions.lastSeq;
       for (const num of logNumbers) {
+        if (num < versions.logNumber) continue; // Already in tables.
         const file = logPath(dir, num);
-        const data = fs.readFile(file);
         const summary = readLog(
-          data,
+          fs.readFile(file),
           file,
           (record) => {
             for (const e of record.entries) memtable.add(record.seq, e.kind, e.key, e.value);
@@ -189,10 +288,24 @@ export class Engine {
         if (summary.tornTailOffset !== undefined) recovery.tornTails.push({ file, offset: summary.tornTailOffset });
         for (const s of summary.skipped) recovery.skippedCorruption.push({ file, ...s });
       }
-      const logNumber = (logNumbers.length > 0 ? logNumbers[logNumbers.length - 1]! : 0) + 1;
+      // Never reuse a number a file on disk already has, even an orphan's.
+      let maxNumber = Math.max(0, ...logNumbers);
+      for (const name of fs.list(sstDir(dir))) maxNumber = Math.max(maxNumber, parseTableFileName(name) ?? 0);
+      for (const name of fs.list(dir)) maxNumber = Math.max(maxNumber, parseManifestFileName(name) ?? 0, parseTableFileName(name.replace(/\.tmp$/, "")) ?? 0);
+      if (versions.nextFileNumber <= maxNumber) versions.nextFileNumber = maxNumber + 1;
+
+      const logNumber = versions.newFileNumber();
       const log = new LogWriter(fs.create(logPath(dir, logNumber)));
-      fs.syncDir(walDir(dir));
-      return new Engine(dir, opts, lock, { memtable, lastSeq, log, logNumber, logFiles: logNumbers.length + 1, recovery });
+      await fs.syncDir(walDir(dir));
+      versions.lastSeq = lastSeq;
+      // With nothing recovered, every older log is obsolete now.
+      if (memtable.entryCount === 0) versions.logNumber = logNumber;
+      await versions.rollManifest();
+      const engine = new Engine(dir, opts, lock, { versions, memtable, lastSeq, log, logNumber, recovery });
+      engine.removeObsoleteFiles(true);
+      if (memtable.approximateBytes >= opts.memtableSize) await engine.switchMemtable();
+      engine.scheduleBackground();
+      return engine;
     } catch (err) {
       lock.release();
       throw err;
@@ -239,7 +352,7 @@ export class Engine {
 
   private writeBlocker(): Error | null {
     if (this.closed || this.closing) return new DatabaseClosedError();
-    return this.failure;
+    return this.failure ?? this.backgroundError;
   }
 
   private enqueue(entries: WriteEntry[], options: WriteOptions | undefined): Promise<number> {
@@ -259,8 +372,9 @@ export class Engine {
       this.queue.push({ entries, sync, seq: 0, payload: null, resolve, reject });
       if (!this.commitScheduled && this.committing === null) {
         this.commitScheduled = true;
-        // After the current callback and its microtasks: every write issued meanwhile joins the group.
-        process.nextTick(() => this.startCommitLoop());
+        // On the next turn of the event loop: every write issued meanwhile joins the group, and a
+        // tight loop of awaited unsynced writes still lets timers and I/O run between groups.
+        setImmediate(() => this.startCommitLoop());
       }
     });
   }
@@ -274,6 +388,12 @@ export class Engine {
   private async commitLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        try {
+          await this.makeRoomForWrite();
+        } catch (err) {
+          this.failAll(asIOError(err, "making room for a write failed"));
+          return;
+        }
         let bytes = 0;
         let taken = 0;
         for (; taken < this.queue.length && (taken === 0 || bytes < MAX_GROUP_BYTES); taken++) {
@@ -281,7 +401,7 @@ export class Engine {
         }
         const group = taken === this.queue.length ? this.queue : this.queue.slice(0, taken);
         this.queue = taken === this.queue.length ? [] : this.queue.slice(taken);
-        await this.commitGroup(group);
+        await this.commitGroup(group, bytes);
       }
     } finally {
       // Cleared in the same step that saw the queue empty, so a later enqueue always schedules a loop.
@@ -289,13 +409,20 @@ export class Engine {
     }
   }
 
-  private async commitGroup(group: PendingWrite[]): Promise<void> {
+  private failAll(err: LsmdocError): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const w of queued) w.reject(err);
+  }
+
+  private async commitGroup(group: PendingWrite[], userBytes: number): Promise<void> {
     if (this.failure) {
       for (const w of group) w.reject(this.failure);
       return;
     }
     let seq = this.lastSeq;
     let needSync = false;
+    const logBytesBefore = this.log.size;
     try {
       for (const w of group) {
         if (seq >= MAX_SEQ) throw new IOError("lsmdoc/engine: sequence numbers exhausted");
@@ -311,14 +438,13 @@ export class Engine {
         this.counters.syncs++;
       }
     } catch (err) {
-      this.failure = err instanceof IOError ? err : new IOError(`lsmdoc/engine: write-ahead log write failed: ${(err as Error).message}`, err);
+      this.failure = asIOError(err, "write-ahead log write failed");
       for (const w of group) w.reject(this.failure);
-      for (const w of this.queue) w.reject(this.failure);
-      this.queue = [];
+      this.failAll(this.failure);
       return;
     }
     // Durable: make visible in seq order, then acknowledge.
-    const mem = this.memtable;
+    const mem = this.mem;
     for (const w of group) {
       // The memtable keeps views into the encoded record, not the caller's arrays.
       const record = decodeRecord(w.payload!);
@@ -329,7 +455,275 @@ export class Engine {
     this.visibleSeq = seq;
     this.counters.groups++;
     this.counters.commits += group.length;
+    this.counters.userBytes += userBytes;
+    this.counters.walBytes += this.log.size - logBytesBefore;
     for (const w of group) w.resolve(w.seq);
+  }
+
+  /**
+   * Before a commit group: switch a full memtable, waiting while the previous one is still being
+   * flushed or level 0 has too many files (backpressure instead of unbounded memory).
+   */
+  private async makeRoomForWrite(): Promise<void> {
+    let slowed = false;
+    for (;;) {
+      if (this.backgroundError) throw this.backgroundError;
+      const l0 = this.versions.current.levels[0]!.length;
+      if (!slowed && l0 >= L0_SLOWDOWN_TRIGGER) {
+        // Give compaction a turn of the event loop per group rather than stalling outright.
+        slowed = true;
+        await yieldToLoop();
+        continue;
+      }
+      if (this.mem.approximateBytes < this.options.memtableSize) return;
+      if (this.imm !== null || l0 >= L0_STOP_TRIGGER) {
+        this.scheduleBackground();
+        await this.stateChange();
+        continue;
+      }
+      await this.switchMemtable();
+      return;
+    }
+  }
+
+  /**
+   * Makes the memtable immutable and starts a new memtable and log. Only while no commit group is
+   * in flight (from the commit loop, or holding the write path), so that every record of a log
+   * lands in the memtable that log belongs to.
+   */
+  private async switchMemtable(): Promise<void> {
+    const number = this.versions.newFileNumber();
+    const log = new LogWriter(this.fs.create(logPath(this.dir, number)));
+    await this.fs.syncDir(walDir(this.dir));
+    // Log and memtable change together, in one synchronous step.
+    this.log.close();
+    this.log = log;
+    this.logNumber = number;
+    this.imm = this.mem;
+    this.immLogNumber = number;
+    this.mem = new Memtable();
+    this.scheduleBackground();
+  }
+
+  // ---------------------------------------------------------------- background work
+
+  private stateChange(): Promise<void> {
+    return new Promise((resolve) => this.stateWaiters.push(resolve));
+  }
+
+  private notifyStateChange(): void {
+    const waiters = this.stateWaiters;
+    this.stateWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private scheduleBackground(): void {
+    if (this.background !== null || this.backgroundError !== null || this.stopping) return;
+    if (this.imm === null && !this.picker.needsCompaction(this.versions.current)) return;
+    this.background = this.backgroundLoop();
+  }
+
+  private async backgroundLoop(): Promise<void> {
+    try {
+      while (!this.stopping) {
+        if (this.imm !== null) {
+          await this.flushImmutable();
+          continue;
+        }
+        const plan = this.picker.pick(this.versions.current);
+        if (plan === undefined) break;
+        await this.runCompaction(plan);
+        this.notifyStateChange();
+      }
+    } catch (err) {
+      if (!(err instanceof AbortError)) this.backgroundError = asIOError(err, "background flush or compaction failed");
+    } finally {
+      this.background = null;
+      this.notifyStateChange();
+    }
+  }
+
+  private writerContext(abortable: boolean): TableWriterContext {
+    return {
+      fs: this.fs,
+      dir: this.dir,
+      newFileNumber: () => this.versions.newFileNumber(),
+      pendingOutputs: this.pendingOutputs,
+      shouldAbort: () => abortable && this.stopping,
+      // A long compaction lets a waiting memtable flush go first, so writers do not stall behind it.
+      onYield: abortable ? () => (this.imm !== null ? this.flushImmutable() : Promise.resolve()) : undefined,
+    };
+  }
+
+  private async flushImmutable(): Promise<void> {
+    const imm = this.imm!;
+    const source = imm.iterator();
+    source.seekToFirst();
+    const result = await writeTables(this.writerContext(false), source, Infinity);
+    const edit: VersionEdit = {
+      logNumber: this.immLogNumber,
+      lastSeq: this.lastSeq,
+      added: result.files.map((file) => ({ level: 0, file })),
+    };
+    try {
+      await this.versions.logAndApply(edit);
+    } finally {
+      for (const f of result.files) this.pendingOutputs.delete(f.number);
+    }
+    this.imm = null;
+    this.counters.flushes++;
+    this.counters.flushBytes += result.bytesWritten;
+    this.removeObsoleteFiles(false);
+    this.notifyStateChange();
+  }
+
+  private isBaseLevelForKey(v: Version, outputLevel: number, key: Uint8Array): boolean {
+    for (let level = outputLevel + 1; level < NUM_LEVELS; level++) {
+      if (v.fileFor(level, key) !== undefined) return false;
+    }
+    return true;
+  }
+
+  private async runCompaction(plan: CompactionPlan): Promise<void> {
+    const v = this.versions.current;
+    const deleted = [
+      ...plan.inputs.map((f) => ({ level: v.levels[0]!.includes(f) ? 0 : plan.level, number: f.number, file: f })),
+      ...plan.overlaps.map((f) => ({ level: plan.outputLevel, number: f.number, file: f })),
+    ];
+    // Levels of inputs can differ in a full compaction: look each up.
+    for (const d of deleted) d.level = v.levels.findIndex((files) => files.includes(d.file));
+    if (plan.inputs.length === 1 && plan.overlaps.length === 0 && plan.level > 0) {
+      // Nothing to merge with: move the file down without rewriting it.
+      const f = plan.inputs[0]!;
+      await this.versions.logAndApply({ deleted: [{ level: deleted[0]!.level, number: f.number }], added: [{ level: plan.outputLevel, file: f }] });
+      this.counters.trivialMoves++;
+      return;
+    }
+    const inputs = [...plan.inputs, ...plan.overlaps];
+    const children = inputs.map((f) => this.tables.get(f.number).iterator());
+    const merged = new MergingIterator(children);
+    merged.seekToFirst();
+    const filter = new CompactionFilter(this.snapshots.oldest() ?? this.visibleSeq, (key) => this.isBaseLevelForKey(v, plan.outputLevel, key));
+    const result = await writeTables(this.writerContext(true), merged, TARGET_FILE_SIZE, filter);
+    try {
+      await this.versions.logAndApply({
+        lastSeq: this.lastSeq,
+        deleted: deleted.map(({ level, number }) => ({ level, number })),
+        added: result.files.map((file) => ({ level: plan.outputLevel, file })),
+      });
+    } finally {
+      for (const f of result.files) this.pendingOutputs.delete(f.number);
+    }
+    this.counters.compactions++;
+    this.counters.compactionBytesRead += inputs.reduce((n, f) => n + f.size, 0);
+    this.counters.compactionBytesWritten += result.bytesWritten;
+    this.counters.entriesDropped += filter.dropped;
+    this.removeObsoleteFiles(false);
+  }
+
+  /**
+   * Deletes tables no live or pinned version names, logs whose data is in tables, and (at open)
+   * leftovers of interrupted work: temp tables, temp CURRENT, old manifests.
+   */
+  private removeObsoleteFiles(atOpen: boolean): void {
+    const live = this.versions.liveTableNumbers();
+    for (const name of this.fs.list(sstDir(this.dir))) {
+      const n = parseTableFileName(name);
+      if (n === undefined || live.has(n) || this.pendingOutputs.has(n)) continue;
+      this.tables.evict(n);
+      this.fs.unlink(path.join(sstDir(this.dir), name));
+    }
+    for (const name of this.fs.list(walDir(this.dir))) {
+      const n = parseLogFileName(name);
+      if (n !== undefined && n < this.versions.logNumber && n !== this.logNumber) this.fs.unlink(path.join(walDir(this.dir), name));
+    }
+    if (atOpen) {
+      for (const name of this.fs.list(this.dir)) {
+        const m = parseManifestFileName(name);
+        if (name.endsWith(".sst.tmp") || name === "CURRENT.tmp" || (m !== undefined && m !== this.versions.manifestFileNumber)) {
+          this.fs.unlink(path.join(this.dir, name));
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs `job` while no commit group can start: it takes the commit loop's slot, and restarts the
+   * loop for writes that queued meanwhile. The caller has seen `committing === null`.
+   */
+  private async holdingWritePath(job: () => Promise<void>): Promise<void> {
+    const run = job();
+    this.committing = run.catch(() => undefined);
+    try {
+      await run;
+    } finally {
+      this.committing = null;
+      if (this.queue.length > 0 && !this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.startCommitLoop());
+      }
+    }
+  }
+
+  /** Waits until no background job runs, then runs `job` as the background job. */
+  private async exclusiveBackground(job: () => Promise<void>): Promise<void> {
+    while (this.background !== null) await this.background;
+    if (this.backgroundError) throw this.backgroundError;
+    const run = (async () => {
+      try {
+        await job();
+      } finally {
+        this.background = null;
+        this.notifyStateChange();
+      }
+    })();
+    this.background = run.catch(() => undefined);
+    await run;
+  }
+
+  /**
+   * Writes the memtable to a level-0 SSTable now (and waits for it). Resolves when every write
+   * acknowledged before the call is in a table.
+   */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.flushInternal();
+  }
+
+  private async flushInternal(): Promise<void> {
+    for (;;) {
+      if (this.backgroundError) throw this.backgroundError;
+      if (this.committing !== null) {
+        await this.committing; // Switch memtables only between commit groups.
+        continue;
+      }
+      if (this.imm !== null) {
+        this.scheduleBackground();
+        await this.stateChange();
+        continue;
+      }
+      if (this.mem.entryCount === 0) return;
+      await this.holdingWritePath(() => this.switchMemtable());
+      break;
+    }
+    while (this.imm !== null) {
+      if (this.backgroundError) throw this.backgroundError;
+      this.scheduleBackground();
+      await this.stateChange();
+    }
+  }
+
+  /**
+   * Flushes the memtable, then compacts every table into the last level: overwritten versions and
+   * tombstones no snapshot needs are dropped, and reads touch one table per key.
+   */
+  async compact(): Promise<void> {
+    this.checkOpen();
+    await this.flushInternal();
+    await this.exclusiveBackground(async () => {
+      const plan = this.picker.full(this.versions.current);
+      if (plan !== undefined && (plan.inputs.length > 0 || plan.overlaps.length > 1)) await this.runCompaction(plan);
+    });
   }
 
   // ---------------------------------------------------------------- reads
@@ -359,14 +753,36 @@ export class Engine {
     }
   }
 
-  /** Synchronous {@link get}: the engine answers from memory without waiting on I/O. */
+  /**
+   * Synchronous {@link get}. Reads memtables, then tables through positional reads that the OS
+   * page cache and the block cache usually answer without touching the disk.
+   */
   getSync(key: Uint8Array, options?: ReadOptions): Uint8Array | undefined {
     this.checkOpen();
     checkKey(key);
-    const seq = this.readSeq(options?.snapshot);
-    const r = this.memtable.get(key, seq);
-    if (!r.found || r.kind === EntryKind.Delete) return undefined;
-    return r.value.slice();
+    const value = this.lookup(key, this.readSeq(options?.snapshot));
+    return value === undefined ? undefined : new Uint8Array(value);
+  }
+
+  /** Newest visible value of `key` at `seq` as a view, or undefined (absent or deleted). */
+  private lookup(key: Uint8Array, seq: number): Uint8Array | undefined {
+    let r = this.mem.get(key, seq);
+    if (!r.found && this.imm !== null) r = this.imm.get(key, seq);
+    if (r.found) return r.kind === EntryKind.Delete ? undefined : r.value;
+    const v = this.versions.current;
+    for (const f of v.levels[0]!) {
+      if (compareRange(key, f.smallestKey, f.largestKey)) {
+        const t = this.tables.get(f.number).get(key, seq);
+        if (t.found) return t.kind === EntryKind.Delete ? undefined : t.value;
+      }
+    }
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const f = v.fileFor(level, key);
+      if (f === undefined) continue;
+      const t = this.tables.get(f.number).get(key, seq);
+      if (t.found) return t.kind === EntryKind.Delete ? undefined : t.value;
+    }
+    return undefined;
   }
 
   /**
@@ -377,9 +793,16 @@ export class Engine {
     return new Snapshot(this.visibleSeq, this.snapshots, this);
   }
 
-  /** Internal cursor over every source, for the iterator and tests. */
-  private internalIterator(): InternalIterator {
-    return new MergingIterator([this.memtable.iterator()]);
+  /** A cursor over every source of `v` plus the memtables, in internal-key order. */
+  private internalIterator(v: Version): InternalIterator {
+    const children: InternalIterator[] = [this.mem.iterator()];
+    if (this.imm !== null) children.push(this.imm.iterator());
+    for (const f of v.levels[0]!) children.push(this.tables.get(f.number).iterator());
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const files = v.levels[level]!;
+      if (files.length > 0) children.push(new LevelIterator(files, (f) => this.tables.get(f.number).iterator()));
+    }
+    return children.length === 1 ? children[0]! : new MergingIterator(children);
   }
 
   /**
@@ -413,8 +836,13 @@ export class Engine {
       this.readSeq(snapshot);
     }
     const range: KeyRange = { gt: options.gt, gte: options.gte, lt: options.lt, lte: options.lte };
-    const cursor = new DbIterator(this.internalIterator(), snapshot.seq, range, options.reverse === true);
-    return new EngineIterator(this, cursor, limit, own ? snapshot : null);
+    const version = this.versions.ref();
+    const cursor = new DbIterator(this.internalIterator(version), snapshot.seq, range, options.reverse === true);
+    const ownSnapshot = own ? snapshot : null;
+    return new EngineIterator(this, cursor, limit, () => {
+      ownSnapshot?.release();
+      if (this.versions.unref(version) && !this.closed) this.removeObsoleteFiles(false);
+    });
   }
 
   /** @internal Throws when the engine is closed (used by iterators between steps). */
@@ -424,14 +852,75 @@ export class Engine {
 
   // ---------------------------------------------------------------- admin
 
+  /**
+   * Checks every checksum of the manifest, of every live SSTable (every block) and of the live
+   * write-ahead logs (up to a torn tail). Throws `CorruptionError` naming the file and offset of
+   * the first damage found.
+   */
+  async verify(): Promise<VerifyReport> {
+    this.checkOpen();
+    const report: VerifyReport = { tables: 0, tableBytes: 0, logs: 0, manifestRecords: 0 };
+    const manifest = path.join(this.dir, manifestFileName(this.versions.manifestFileNumber));
+    const read = readManifestRecords(this.fs.readFile(manifest), manifest, (payload) => {
+      try {
+        decodeEdit(payload);
+        return undefined;
+      } catch (err) {
+        if (err instanceof DecodeError) return `malformed version edit: ${err.message}`;
+        throw err;
+      }
+    });
+    report.manifestRecords = read.records.length;
+    const version = this.versions.ref();
+    try {
+      for (const files of version.levels) {
+        for (const f of files) {
+          this.checkOpen();
+          this.tables.get(f.number).verify();
+          report.tables++;
+          report.tableBytes += f.size;
+          await yieldToLoop();
+        }
+      }
+    } finally {
+      if (this.versions.unref(version) && !this.closed) this.removeObsoleteFiles(false);
+    }
+    for (const name of this.fs.list(walDir(this.dir))) {
+      const n = parseLogFileName(name);
+      if (n === undefined || n < this.versions.logNumber) continue;
+      const file = path.join(walDir(this.dir), name);
+      readLog(this.fs.readFile(file), file, () => undefined);
+      report.logs++;
+    }
+    return report;
+  }
+
   /** Counters and sizes; cheap enough to call often. */
   stats(): EngineStats {
+    const v = this.versions.current;
+    const levels = v.levels.map((files, level) => ({ level, files: files.length, bytes: v.levelBytes(level) }));
+    const c = this.counters;
+    const cache = this.tables.blockCache;
     return {
       seq: this.visibleSeq,
-      memtable: { bytes: this.memtable.approximateBytes, entries: this.memtable.entryCount },
-      wal: { currentLog: logPath(this.dir, this.logNumber), currentLogBytes: this.log.size, logFiles: this.logFiles },
-      writes: { ...this.counters },
+      memtable: { bytes: this.mem.approximateBytes, entries: this.mem.entryCount, immutable: this.imm !== null },
+      wal: { currentLog: logPath(this.dir, this.logNumber), currentLogBytes: this.log.size, bytesWritten: c.walBytes },
+      levels,
+      tables: { files: levels.reduce((n, l) => n + l.files, 0), bytes: levels.reduce((n, l) => n + l.bytes, 0), open: this.tables.size },
+      blockCache: { capacity: cache.capacity, bytes: cache.usedBytes, hits: cache.hits, misses: cache.misses },
+      writes: { commits: c.commits, groups: c.groups, syncs: c.syncs, userBytes: c.userBytes },
+      flushes: { count: c.flushes, bytesWritten: c.flushBytes },
+      compactions: {
+        count: c.compactions,
+        trivialMoves: c.trivialMoves,
+        bytesRead: c.compactionBytesRead,
+        bytesWritten: c.compactionBytesWritten,
+        entriesDropped: c.entriesDropped,
+      },
+      writeAmplification: c.userBytes === 0 ? 0 : (c.walBytes + c.flushBytes + c.compactionBytesWritten) / c.userBytes,
+      manifest: { file: path.join(this.dir, manifestFileName(this.versions.manifestFileNumber)), bytes: this.versions.manifestBytes },
       snapshots: this.snapshots.size,
+      backgroundError: this.backgroundError?.message,
       recovery: {
         ...this.recovery,
         tornTails: [...this.recovery.tornTails],
@@ -446,7 +935,8 @@ export class Engine {
   }
 
   /**
-   * Waits for queued writes, closes files and releases the lock. Every later call fails with
+   * Waits for queued writes, flushes the memtable to a table (so the next open has no log to
+   * replay), stops background work, closes files and releases the lock. Every later call fails with
    * `DatabaseClosedError`; calling `close()` again is harmless.
    */
   close(): Promise<void> {
@@ -460,9 +950,19 @@ export class Engine {
           this.startCommitLoop();
         } else await new Promise<void>((r) => process.nextTick(r));
       }
+      try {
+        if (this.failure === null && this.backgroundError === null) await this.flushInternal();
+      } catch {
+        // The data stays in the log and is recovered at the next open.
+      }
+      this.stopping = true;
+      while (this.background !== null) await this.background;
       this.closed = true;
+      this.notifyStateChange();
       try {
         this.log.close();
+        this.tables.close();
+        this.versions.close();
       } finally {
         this.lock?.release();
         this.lock = null;
@@ -475,6 +975,11 @@ export class Engine {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** True when `key` lies within [smallest, largest]. */
+function compareRange(key: Uint8Array, smallest: Uint8Array, largest: Uint8Array): boolean {
+  return compareBytes(key, smallest) >= 0 && compareBytes(key, largest) <= 0;
 }
 
 /**
@@ -490,7 +995,7 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
     private readonly engine: Engine,
     private readonly cursor: DbIterator,
     limit: number,
-    private readonly ownSnapshot: Snapshot | null,
+    private readonly onFinish: () => void,
   ) {
     this.remaining = limit;
     if (limit === 0) this.finish();
@@ -500,7 +1005,7 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
     if (this.finished) return;
     this.finished = true;
     this.cursor.close();
-    this.ownSnapshot?.release();
+    this.onFinish();
   }
 
   /** The next entry synchronously, or undefined at the end. */
@@ -518,7 +1023,8 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
       return undefined;
     }
     if (--this.remaining <= 0) this.finish();
-    return [e[0].slice(), e[1].slice()];
+    // `new Uint8Array(view)` copies whatever the view's class (Buffer#slice would alias).
+    return [new Uint8Array(e[0]), new Uint8Array(e[1])];
   }
 
   next(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {

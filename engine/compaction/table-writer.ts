@@ -85,7 +85,7 @@ export async function writeTables(
   try {
     for (; source.valid(); source.next()) {
       entriesRead++;
-      if ((entriesRead & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+      if ((entriesRead & 31) === 0 && performance.now() - sliceStart > SLICE_MS) {
         await yieldToLoop();
         if (ctx.shouldAbort()) throw new AbortError();
         if (ctx.onYield) await ctx.onYield();
@@ -109,7 +109,7 @@ export async function writeTables(
       if (splitAfter === null && builder.estimatedFileSize >= targetFileSize) splitAfter = key.slice();
     }
     if (builder !== null) await finishTable();
-    if (files.length > 0) ctx.fs.syncDir(sstDir(ctx.dir));
+    if (files.length > 0) await ctx.fs.syncDir(sstDir(ctx.dir));
   } catch (err) {
     if (builder !== null) {
       (builder as TableBuilder).file.close();

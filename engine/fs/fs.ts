@@ -13,12 +13,13 @@
 
 /** A file opened for appending (WAL logs, tables being built, manifests). */
 export interface WritableFile {
-  /** Appends `data` at the end of the file (the bytes may sit in the page cache until `sync`). */
+  /**
+   * Appends `data` at the end of the file (the bytes may sit in the page cache until `sync`).
+   * The caller may reuse `data` once this returns.
+   */
   append(data: Uint8Array): void;
   /** Makes every appended byte durable (`fdatasync`). */
   sync(): Promise<void>;
-  /** Same as `sync` but blocking; for short files written once (manifest, CURRENT-style pointers). */
-  syncNow(): void;
   /** Bytes appended so far, including any the file had when opened. */
   readonly size: number;
   close(): void;
@@ -58,8 +59,11 @@ export interface FileSystem {
   unlink(path: string): void;
   /** Truncates the file at `path` to `length` bytes. */
   truncate(path: string, length: number): void;
-  /** Makes the directory's entries (created, renamed, removed files) durable. */
-  syncDir(dir: string): void;
+  /**
+   * Makes the directory's entries (created, renamed, removed files) durable. Asynchronous: on a
+   * busy disk a directory fsync can wait for a journal commit that takes tens of milliseconds.
+   */
+  syncDir(dir: string): Promise<void>;
   /**
    * Takes the exclusive lock of a database directory, whose lock file is `path`. Throws
    * `DatabaseLockedError` when another holder (in this or another process) has it.

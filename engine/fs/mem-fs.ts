@@ -131,10 +131,6 @@ export class MemFs implements FileSystem {
         self.maybeFail("sync");
         file.synced = file.length;
       },
-      syncNow(): void {
-        self.maybeFail("sync");
-        file.synced = file.length;
-      },
       get size(): number {
         return file.length;
       },
@@ -198,7 +194,7 @@ export class MemFs implements FileSystem {
     f.synced = Math.min(f.synced, f.length);
   }
 
-  syncDir(dir: string): void {
+  async syncDir(dir: string): Promise<void> {
     this.maybeFail("syncDir");
     const d = this.norm(dir);
     for (const [p, e] of this.files) if (path.dirname(p) === d) e.durable = true;

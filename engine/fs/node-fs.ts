@@ -36,10 +36,6 @@ class NodeWritableFile implements WritableFile {
     });
   }
 
-  syncNow(): void {
-    fs.fdatasyncSync(this.fd);
-  }
-
   close(): void {
     if (this.fd >= 0) {
       fs.closeSync(this.fd);
@@ -164,13 +160,15 @@ export class NodeFs implements FileSystem {
     fs.truncateSync(p, length);
   }
 
-  syncDir(dir: string): void {
-    const fd = fs.openSync(dir, "r");
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+  syncDir(dir: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.open(dir, "r", (err, fd) => {
+        if (err) return reject(err);
+        fs.fsync(fd, (syncErr) => {
+          fs.close(fd, () => (syncErr ? reject(syncErr) : resolve()));
+        });
+      });
+    });
   }
 
   lock(lockPath: string, dir: string): FileLock {

@@ -106,22 +106,22 @@ export class VersionSet {
    * Starts a new manifest holding the current state and points CURRENT at it; the previous
    * manifest is deleted. Used at open and when the manifest grows past its rollover size.
    */
-  rollManifest(): void {
+  async rollManifest(): Promise<void> {
     const old = this.manifestNumber;
     this.manifest?.close();
     const num = this.newFileNumber();
     const name = manifestFileName(num);
     const file = this.fs.create(path.join(this.dir, name));
     file.append(frameManifestRecord(encodeEdit(this.snapshotEdit())));
-    file.syncNow();
+    await file.sync();
     const tmp = path.join(this.dir, "CURRENT.tmp");
     if (this.fs.exists(tmp)) this.fs.unlink(tmp);
     const cur = this.fs.create(tmp);
     cur.append(Buffer.from(`${name}\n`, "latin1"));
-    cur.syncNow();
+    await cur.sync();
     cur.close();
     this.fs.rename(tmp, currentPath(this.dir));
-    this.fs.syncDir(this.dir);
+    await this.fs.syncDir(this.dir);
     this.manifest = file;
     this.manifestNumber = num;
     if (old !== 0 && old !== num) {
@@ -145,7 +145,7 @@ export class VersionSet {
       if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
       if (edit.lastSeq !== undefined && edit.lastSeq > this.lastSeq) this.lastSeq = edit.lastSeq;
       this.install(new Version(levels.map((files, level) => sortLevel(level, files))));
-      if (this.manifest.size > MANIFEST_ROLLOVER_BYTES) this.rollManifest();
+      if (this.manifest.size > MANIFEST_ROLLOVER_BYTES) await this.rollManifest();
     });
     this.queue = run.catch(() => undefined);
     return run;

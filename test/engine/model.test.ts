@@ -213,7 +213,7 @@ describe("engine vs. Map model", () => {
     for (const seed of testSeeds(5)) {
       it(`fs=${fsKind} seed=${seed}, 300 ops`, async () => {
         const progress = { step: `seed=${seed} fs=${fsKind} open` };
-        await settles(runModel(seed, fsKind, 300, progress), () => progress.step, 20_000);
+        await settles(runModel(seed, fsKind, 300, progress), () => progress.step, 10_000);
       });
     }
   }
