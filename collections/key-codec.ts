@@ -254,6 +254,14 @@ export class KeyWriter {
     return this;
   }
 
+  /** Appends `bytes` as they are (a key namespace prefix): no tag, no escaping. */
+  writeRaw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
   writeBinary(b: Uint8Array): this {
     const n = b.length;
     this.ensure(2 * n + 3);

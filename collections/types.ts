@@ -120,33 +120,69 @@ type IsPlainObject<V> =
         ? true
         : false;
 
-type EntriesOf<
+/**
+ * The entries of an object type's fields. With a string index signature (records, loose and
+ * catch-all schemas) `keyof T` collapses to `string` and would swallow the declared fields, so
+ * those are listed separately and the signature becomes one pattern entry (`prefix.${string}`).
+ */
+type EntriesOf<T, Prefix extends string, Absent extends boolean, Multi extends boolean, D extends number> =
+  string extends keyof T
+    ?
+        | FieldsOf<T, DeclaredKeys<T>, Prefix, Absent, Multi, D>
+        | FieldEntries<`${Prefix}${string}`, WildcardValue<T>, Absent, Multi, D>
+    : FieldsOf<T, keyof T & string, Prefix, Absent, Multi, D>;
+
+type FieldsOf<
   T,
+  Keys extends keyof T & string,
   Prefix extends string,
   Absent extends boolean,
   Multi extends boolean,
   D extends number,
-> = {
-  [K in keyof T & string]-?: FieldEntries<`${Prefix}${K}`, T[K], Absent, Multi, D>;
-}[keyof T & string];
+> = { [K in Keys]-?: FieldEntries<`${Prefix}${K}`, T[K], Absent, Multi, D> }[Keys];
 
+/** The named fields of a type with an index signature (the signature's own key is not one). */
+type DeclaredKeys<T> = keyof {
+  [K in keyof T as string extends K ? never : number extends K ? never : K]: 0;
+} & keyof T & string;
+
+/**
+ * The value under an index signature, which any given key may lack. TypeScript checks a declared
+ * field against every pattern its name matches as well, so next to declared fields (catch-all
+ * schemas) the pattern must accept anything: the declared fields keep their types, the extra ones
+ * are not checked.
+ */
+type WildcardValue<T> = [DeclaredKeys<T>] extends [never] ? T[string & keyof T] | undefined : unknown;
+
+/**
+ * A path with a wildcard segment (from a record or an index signature), e.g. `prefs.${string}`.
+ * `{}` is assignable to a record only when its keys are patterns, not literals.
+ */
+type IsPattern<P extends string> = {} extends Record<P, 1> ? true : false;
+
+/**
+ * The entry of one field and those of its children. A pattern path also matches every deeper path
+ * (`${string}` may contain dots), and TypeScript checks a key against every pattern it matches, so a
+ * pattern with children must not constrain the value: it is typed `unknown` and its children carry
+ * the types.
+ */
 type FieldEntries<
   P extends string,
   V,
   Absent extends boolean,
   Multi extends boolean,
   D extends number,
+  Children = D extends 1
+    ? never
+    : ChildEntries<P, NonNullable<V>, Absent extends true ? true : MayBeMissing<V>, Multi, Countdown[D]>,
 > =
-  | { readonly path: P; readonly value: V; readonly absent: Absent; readonly multi: Multi }
-  | (D extends 1
-      ? never
-      : ChildEntries<
-          P,
-          NonNullable<V>,
-          Absent extends true ? true : MayBeMissing<V>,
-          Multi,
-          Countdown[D]
-        >);
+  | {
+      readonly path: P;
+      readonly value: [Children] extends [never] ? V : IsPattern<P> extends true ? unknown : V;
+      readonly absent: Absent;
+      readonly multi: Multi;
+    }
+  | Children;
 
 /** Distributes over the members of a union-typed field, so every variant's fields are paths. */
 type ChildEntries<
@@ -360,7 +396,8 @@ type NoId = { readonly _id?: never };
  * };
  */
 export interface Update<T> {
-  $set?: { [E in WritableEntries<T> as E["path"]]?: E["value"] } & NoId;
+  /** `undefined` is not a value to store: remove a field with `$unset`. */
+  $set?: { [E in WritableEntries<T> as E["path"]]?: Exclude<E["value"], undefined> } & NoId;
   $unset?: { [E in WritableEntries<T> as UnsetKey<E>]?: true | 1 | "" } & NoId;
   $inc?: { [E in WritableEntries<T> as IncKey<E>]?: IncValue<E["value"]> };
   $push?: {

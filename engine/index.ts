@@ -3,7 +3,7 @@
  * options and the error classes. Everything else under `engine/` is internal.
  */
 export { Engine, EngineIterator } from "./db.js";
-export type { EngineStats, IterateOptions, ReadOptions, WriteOptions } from "./db.js";
+export type { EngineStats, IterateOptions, ReadOptions, WriteOptions, VerifyReport } from "./db.js";
 export { WriteBatch } from "./write-batch.js";
 export { Snapshot } from "./snapshot.js";
 export type { EngineOptions } from "./options.js";

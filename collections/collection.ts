@@ -1,0 +1,611 @@
+/**
+ * A collection: documents of one zod schema with their secondary indexes (SPEC §3).
+ *
+ * Every method that writes follows the same steps: validate its arguments (throwing before
+ * anything is read), wait until the collection's index builds are done, then compute the write
+ * synchronously from the latest state (the store's pending overlay included) and hand it to the
+ * store as ONE engine batch: document key, every index entry added or removed, and the catalog when
+ * an index first sees an array. Nothing is written when any check fails. Change events follow the
+ * commit (see change-events.ts).
+ *
+ * Index definitions are reconciled with the catalog when the collection is opened: new indexes are
+ * built from the existing documents in bounded batches, removed ones have their entries deleted.
+ * Both are recorded in the catalog first ("building", "dropping") so that an interrupted build or
+ * drop is redone on the next open.
+ */
+import { EventEmitter } from "eventemitter3";
+import { z } from "zod";
+import { InvalidArgumentError } from "../engine/errors.js";
+import { cloneMeta, type CollectionMeta, type IndexMeta } from "./catalog.js";
+import type { ChangeEvent, PendingEvent } from "./change-events.js";
+import { candidates, countMatches, Cursor, type CursorSpec } from "./cursor.js";
+import { decodeDocument, encodeDocument } from "./document-codec.js";
+import { UniqueConstraintError, ValidationError } from "./errors.js";
+import { compileFilter, type CompiledFilter } from "./filter.js";
+import { indexEntries } from "./index-entries.js";
+import type { IndexValue } from "./key-codec.js";
+import { decodeEncodedString, documentKey, documentPrefix, indexPrefix, prefixRange } from "./keyspace.js";
+import { generateId } from "./object-id.js";
+import { isPlainObject, parsePath } from "./paths.js";
+import { planQuery, type SortSpec } from "./planner.js";
+import type { DocumentStore, KeyChange } from "./store.js";
+import type { Doc, DocumentSchema, Filter, FindOptions, IndexDefinition, InsertDoc, Update } from "./types.js";
+import { compileUpdate } from "./update.js";
+
+type AnyDoc = Record<string, unknown>;
+
+/** Options of `db.collection()`. */
+export interface CollectionOptions<T> {
+  /** Secondary indexes. Adding one builds it; removing one deletes its entries. */
+  indexes?: readonly IndexDefinition<T>[];
+}
+
+/** Events a collection emits. */
+export interface CollectionEvents<D> {
+  change: (event: ChangeEvent<D>) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+const MAX_ID_BYTES = 1024;
+/** Documents per batch when building or dropping an index. */
+const BUILD_BATCH = 512;
+
+function latin1(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+}
+
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+}
+
+function indexName(def: { fields: readonly string[]; name?: string }): string {
+  return def.name ?? def.fields.join("_");
+}
+
+/** JSON Schema of what a writer may send, for tools that run without the application (the CLI). */
+function jsonSchemaOf(schema: DocumentSchema): unknown {
+  try {
+    return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  } catch {
+    return undefined; // Not expressible: the CLI then checks types only.
+  }
+}
+
+/**
+ * Typed access to one collection. Obtained from `db.collection(name, schema, { indexes })`.
+ *
+ * @example
+ * ```ts
+ * const users = db.collection("users", User, { indexes: [{ fields: ["email"], unique: true }] });
+ * const ada = await users.insert({ name: "Ada", email: "ada@x.io", age: 36, city: "London" });
+ * await users.update(ada._id, { $inc: { logins: 1 } });
+ * const londoners = await users.find({ city: "London" }, { sort: { age: 1 } }).toArray();
+ * ```
+ */
+export class Collection<S extends DocumentSchema> {
+  /** The collection's name. */
+  readonly name: string;
+  /** The collection's schema. */
+  readonly schema: S;
+  private readonly emitter = new EventEmitter<CollectionEvents<Doc<S>>>();
+  private meta: CollectionMeta;
+  private readonly docPrefix: Uint8Array;
+  private readonly readyPromise: Promise<void>;
+  private failed: unknown = undefined;
+
+  /** @internal Use `db.collection()`. */
+  constructor(
+    private readonly store: DocumentStore,
+    name: string,
+    schema: S,
+    options: CollectionOptions<Doc<S>> = {},
+  ) {
+    this.name = name;
+    this.schema = schema;
+    const defs = validateOptions(name, options);
+    const existing = store.meta(name);
+    const meta: CollectionMeta = existing
+      ? cloneMeta(existing)
+      : { id: store.allocateCollectionId(), name, nextIndexId: 1, indexes: [], jsonSchema: undefined, schemaHasId: false };
+    meta.schemaHasId = "_id" in schema.shape;
+    meta.jsonSchema = jsonSchemaOf(schema);
+    // Reconcile indexes: same name and definition -> keep; otherwise drop the old, build the new.
+    const wanted = new Map(defs.map((d) => [indexName(d), d]));
+    for (const idx of meta.indexes) {
+      const d = wanted.get(idx.name);
+      const same = d !== undefined && idx.state !== "dropping" && d.unique === idx.unique && d.fields.join("\0") === idx.fields.join("\0");
+      if (same) wanted.delete(idx.name);
+      else idx.state = "dropping";
+      if (same && idx.state === "building") idx.multikey = false; // A rebuild recomputes it.
+    }
+    for (const [n, d] of wanted) {
+      meta.indexes.push({ id: meta.nextIndexId++, name: n, fields: [...d.fields], unique: d.unique, state: "building", multikey: false });
+    }
+    this.meta = meta;
+    this.docPrefix = documentPrefix(meta.id);
+    this.readyPromise = this.prepare(existing).catch((err: unknown) => {
+      this.failed = err;
+      throw err;
+    });
+    // Errors surface through every later call; an unobserved failure must not crash the process.
+    this.readyPromise.catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ preparation
+
+  /** Resolves once every index of the collection is built (rejects if a build failed). */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  private async prepare(existing: CollectionMeta | undefined): Promise<void> {
+    const changed = existing === undefined || JSON.stringify(existing) !== JSON.stringify(this.meta);
+    if (changed) await this.store.commit([], [], cloneMeta(this.meta));
+    for (const idx of this.meta.indexes.filter((i) => i.state === "dropping")) {
+      await this.deleteRange(indexPrefix(this.meta.id, idx.id));
+      const next = cloneMeta(this.meta);
+      next.indexes = next.indexes.filter((i) => i.id !== idx.id);
+      await this.store.commit([], [], next);
+      this.meta = next;
+    }
+    for (const idx of this.meta.indexes.filter((i) => i.state === "building")) {
+      const prefix = indexPrefix(this.meta.id, idx.id);
+      await this.deleteRange(prefix); // Entries of an interrupted build.
+      try {
+        await this.buildIndex(idx, prefix);
+      } catch (err) {
+        // Leave no half-built index behind: drop its entries and its definition.
+        await this.deleteRange(prefix);
+        const next = cloneMeta(this.meta);
+        next.indexes = next.indexes.filter((i) => i.id !== idx.id);
+        await this.store.commit([], [], next);
+        this.meta = next;
+        throw err;
+      }
+      const next = cloneMeta(this.meta);
+      const built = next.indexes.find((i) => i.id === idx.id)!;
+      built.state = "ready";
+      await this.store.commit([], [], next);
+      this.meta = next;
+    }
+  }
+
+  private async deleteRange(prefix: Uint8Array): Promise<void> {
+    const range = prefixRange(prefix);
+    for (;;) {
+      const it = this.store.engine.iterate({ gte: range.gte, lt: range.lt, limit: BUILD_BATCH * 4 });
+      const changes: KeyChange[] = [];
+      for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) changes.push({ key: e[0], value: null });
+      if (changes.length === 0) return;
+      await this.store.commit(changes, []);
+    }
+  }
+
+  private async buildIndex(index: IndexMeta, prefix: Uint8Array): Promise<void> {
+    const range = prefixRange(this.docPrefix);
+    let after: Uint8Array | undefined;
+    for (;;) {
+      const it = this.store.engine.iterate(after ? { gt: after, lt: range.lt, limit: BUILD_BATCH } : { gte: range.gte, lt: range.lt, limit: BUILD_BATCH });
+      const changes: KeyChange[] = [];
+      const claimed = new Map<string, string>();
+      let n = 0;
+      let multikey = false;
+      for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
+        n++;
+        after = e[0];
+        const id = decodeIdFromDocKey(e[0], this.docPrefix.length);
+        const doc = decodeDocument(id, e[1]);
+        const { entries, multikey: mk } = indexEntries(index, prefix, doc, id);
+        multikey ||= mk;
+        for (const entry of entries) {
+          if (index.unique) this.checkUnique(index, entry.key, entry.values, id, claimed);
+          changes.push({ key: entry.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
+        }
+      }
+      if (n === 0) return;
+      let meta: CollectionMeta | undefined;
+      if (multikey && !index.multikey) {
+        index.multikey = true;
+        meta = cloneMeta(this.meta);
+        meta.indexes.find((i) => i.id === index.id)!.multikey = true;
+        this.meta = meta;
+      }
+      await this.store.commit(changes, [], meta);
+    }
+  }
+
+  private async prepared(): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
+    await this.readyPromise;
+  }
+
+  // ------------------------------------------------------------------ validation
+
+  private validate(input: unknown, givenId?: string): { id: string; doc: AnyDoc } {
+    if (!isPlainObject(input)) {
+      throw new InvalidArgumentError(`lsmdoc: a document for "${this.name}" must be a plain object, got ${input === null ? "null" : typeof input}`);
+    }
+    let id: unknown;
+    let result;
+    if (this.meta.schemaHasId) {
+      result = this.schema.safeParse(input);
+      id = result.success ? (result.data as AnyDoc)._id : undefined;
+    } else {
+      const { _id, ...rest } = input;
+      id = _id;
+      result = this.schema.safeParse(rest);
+    }
+    if (!result.success) {
+      throw new ValidationError(
+        this.name,
+        result.error.issues.map((i) => ({ path: [...i.path], code: i.code, message: i.message })),
+      );
+    }
+    if (givenId !== undefined) {
+      if (id !== undefined && id !== givenId) throw new InvalidArgumentError(`lsmdoc: replace() of ${givenId} got a document with _id ${String(id)}`);
+      id = givenId;
+    }
+    if (id === undefined) id = generateId();
+    checkId(id);
+    const doc = { ...(result.data as AnyDoc) };
+    delete doc._id;
+    return { id, doc: { _id: id, ...doc } };
+  }
+
+  // ------------------------------------------------------------------ index maintenance
+
+  private checkUnique(index: IndexMeta, key: Uint8Array, values: IndexValue[], id: string, claimed: Map<string, string | null>): void {
+    const k = latin1(key);
+    let holder: string | null | undefined = claimed.get(k);
+    if (holder === undefined) {
+      const v = this.store.readLatest(key);
+      holder = v === undefined ? null : utf8(v);
+    }
+    if (holder !== null && holder !== id) {
+      throw new UniqueConstraintError(this.name, index.name, values.length === 1 ? values[0] : values, holder);
+    }
+    claimed.set(k, id);
+  }
+
+  /**
+   * Appends to `changes` the index entries removed and added when a document goes from `before`
+   * to `after` (either may be undefined), checking unique indexes. `claimed` tracks unique keys
+   * taken or freed earlier in the same batch. Returns updated metadata when an index first became
+   * multikey.
+   */
+  private indexChanges(
+    changes: KeyChange[],
+    id: string,
+    before: AnyDoc | undefined,
+    after: AnyDoc | undefined,
+    claimed: Map<string, string | null>,
+    additions: Array<() => void>,
+  ): void {
+    for (const index of this.meta.indexes) {
+      if (index.state === "dropping") continue;
+      const prefix = indexPrefix(this.meta.id, index.id);
+      const old = before ? indexEntries(index, prefix, before, id).entries : [];
+      const next = after ? indexEntries(index, prefix, after, id) : { entries: [], multikey: false };
+      if (next.multikey && !index.multikey) this.pendingMultikey.add(index.id);
+      const oldKeys = new Set(old.map((e) => latin1(e.key)));
+      const newKeys = new Set(next.entries.map((e) => latin1(e.key)));
+      for (const e of old) {
+        const k = latin1(e.key);
+        if (newKeys.has(k)) continue;
+        changes.push({ key: e.key, value: null });
+        if (index.unique) claimed.set(k, null);
+      }
+      for (const e of next.entries) {
+        if (oldKeys.has(latin1(e.key))) continue;
+        // Unique checks run after every removal of the batch is known (see writeDocuments).
+        additions.push(() => {
+          if (index.unique) this.checkUnique(index, e.key, e.values, id, claimed);
+          changes.push({ key: e.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
+        });
+      }
+    }
+  }
+
+  private pendingMultikey = new Set<number>();
+
+  /**
+   * Builds and commits one batch for several document transitions. Throws (nothing written) on a
+   * unique violation or an unindexable value.
+   */
+  private writeDocuments(transitions: Array<{ id: string; before: AnyDoc | undefined; after: AnyDoc | undefined }>): Promise<number> {
+    const changes: KeyChange[] = [];
+    const claimed = new Map<string, string | null>();
+    const additions: Array<() => void> = [];
+    this.pendingMultikey.clear();
+    try {
+      for (const t of transitions) {
+        changes.push({ key: documentKey(this.docPrefix, t.id), value: t.after ? encodeDocument(t.after) : null });
+        this.indexChanges(changes, t.id, t.before, t.after, claimed, additions);
+      }
+      for (const add of additions) add();
+    } catch (err) {
+      this.pendingMultikey.clear();
+      throw err;
+    }
+    let meta: CollectionMeta | undefined;
+    if (this.pendingMultikey.size > 0) {
+      meta = cloneMeta(this.meta);
+      for (const i of meta.indexes) if (this.pendingMultikey.has(i.id)) i.multikey = true;
+      this.meta = meta;
+      this.pendingMultikey.clear();
+    }
+    const events: PendingEvent[] = transitions.map((t) => ({
+      target: this.emitter as unknown as EventEmitter,
+      event: t.before === undefined
+        ? { collection: this.name, type: "insert" as const, id: t.id, doc: t.after! }
+        : t.after === undefined
+          ? { collection: this.name, type: "delete" as const, id: t.id, prev: t.before }
+          : { collection: this.name, type: "update" as const, id: t.id, doc: t.after, prev: t.before },
+    }));
+    return this.store.commit(changes, events, meta);
+  }
+
+  private latest(id: string): AnyDoc | undefined {
+    const bytes = this.store.readLatest(documentKey(this.docPrefix, id));
+    return bytes === undefined ? undefined : decodeDocument(id, bytes);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /**
+   * Validates and inserts a document; resolves with the stored document (defaults applied, `_id`
+   * generated when absent) once it is durable.
+   *
+   * @throws ValidationError when the document fails the schema (nothing written).
+   * @throws UniqueConstraintError when `_id` or a unique index value is taken (nothing written).
+   */
+  async insert(doc: InsertDoc<S>): Promise<Doc<S>> {
+    const { id, doc: stored } = this.validate(doc);
+    await this.prepared();
+    if (this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
+    await this.writeDocuments([{ id, before: undefined, after: stored }]);
+    return stored as Doc<S>;
+  }
+
+  /** Inserts every document or none (one batch, one seq). Resolves with the stored documents. */
+  async insertMany(docs: readonly InsertDoc<S>[]): Promise<Doc<S>[]> {
+    if (!Array.isArray(docs)) throw new InvalidArgumentError("lsmdoc: insertMany() takes an array of documents");
+    const prepared = docs.map((d) => this.validate(d));
+    await this.prepared();
+    const ids = new Set<string>();
+    for (const { id } of prepared) {
+      if (ids.has(id) || this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
+      ids.add(id);
+    }
+    if (prepared.length > 0) await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc })));
+    return prepared.map((p) => p.doc as Doc<S>);
+  }
+
+  /**
+   * Applies update operators to the document with `_id` `id`, validates the result with the schema
+   * and writes it. Resolves with the new document, or undefined when there is no such document.
+   */
+  async update(id: string, update: Update<Doc<S>>): Promise<Doc<S> | undefined> {
+    checkId(id);
+    const compiled = compileUpdate(update);
+    await this.prepared();
+    const before = this.latest(id);
+    if (before === undefined) return undefined;
+    const after = this.validate(compiled.apply(before), id).doc;
+    await this.writeDocuments([{ id, before, after }]);
+    return after as Doc<S>;
+  }
+
+  /** Applies `update` to every document matching `filter` in one batch. Resolves with the count. */
+  async updateMany(filter: Filter<Doc<S>>, update: Update<Doc<S>>): Promise<number> {
+    const matcher = compileFilter(filter);
+    const compiled = compileUpdate(update);
+    await this.prepared();
+    const transitions = this.matchingLatest(matcher).map((before) => ({
+      id: before._id as string,
+      before,
+      after: this.validate(compiled.apply(before), before._id as string).doc,
+    }));
+    if (transitions.length > 0) await this.writeDocuments(transitions);
+    return transitions.length;
+  }
+
+  /**
+   * Replaces the whole document `id` with `doc` (validated). Resolves with the new document, or
+   * undefined when there is no such document.
+   */
+  async replace(id: string, doc: InsertDoc<S>): Promise<Doc<S> | undefined> {
+    checkId(id);
+    const { doc: after } = this.validate(doc, id);
+    await this.prepared();
+    const before = this.latest(id);
+    if (before === undefined) return undefined;
+    await this.writeDocuments([{ id, before, after }]);
+    return after as Doc<S>;
+  }
+
+  /** Deletes the document `id`; resolves with true when it existed. */
+  async delete(id: string): Promise<boolean> {
+    checkId(id);
+    await this.prepared();
+    const before = this.latest(id);
+    if (before === undefined) return false;
+    await this.writeDocuments([{ id, before, after: undefined }]);
+    return true;
+  }
+
+  /** Deletes every document matching `filter` in one batch; resolves with the count. */
+  async deleteMany(filter: Filter<Doc<S>>): Promise<number> {
+    const matcher = compileFilter(filter);
+    await this.prepared();
+    const transitions = this.matchingLatest(matcher).map((before) => ({ id: before._id as string, before, after: undefined }));
+    if (transitions.length > 0) await this.writeDocuments(transitions);
+    return transitions.length;
+  }
+
+  /**
+   * Latest versions (pending writes included) of the documents matching `matcher`: candidates come
+   * from the committed state through the query plan, then each is re-read at its latest and
+   * re-checked, so a write computed now never acts on a stale document.
+   */
+  private matchingLatest(matcher: CompiledFilter): AnyDoc[] {
+    const snapshot = this.store.engine.snapshot();
+    try {
+      const plan = planQuery(this.meta, matcher, []);
+      const out: AnyDoc[] = [];
+      for (const committed of candidates(this.store, this.meta, plan, ANY, snapshot)) {
+        const doc = this.latest(committed._id as string);
+        if (doc !== undefined && matcher.matches(doc)) out.push(doc);
+      }
+      return out;
+    } finally {
+      snapshot.release();
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** The document with `_id` `id`, or undefined. */
+  async get(id: string): Promise<Doc<S> | undefined> {
+    checkId(id);
+    await this.prepared();
+    const bytes = this.store.engine.getSync(documentKey(this.docPrefix, id));
+    return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
+  }
+
+  private cursorSpec(matcher: CompiledFilter, rawFilter: unknown, sort: SortSpec, skip: number, limit: number | undefined): CursorSpec {
+    return {
+      store: this.store,
+      meta: () => this.meta,
+      filter: matcher,
+      rawFilter,
+      sort,
+      skip,
+      limit,
+      plan: (meta) => planQuery(meta, matcher, sort),
+      ready: () => this.prepared(),
+    };
+  }
+
+  /**
+   * The documents matching `filter`, as a cursor: `await cursor.toArray()` or `for await`. Reads
+   * one consistent snapshot. `explain()` on the cursor shows the plan.
+   */
+  find(filter: Filter<Doc<S>> = {}, options: FindOptions<Doc<S>> = {}): Cursor<Doc<S>> {
+    const matcher = compileFilter(filter);
+    const { sort, skip, limit } = validateFindOptions(options);
+    return new Cursor<Doc<S>>(this.cursorSpec(matcher, filter, sort, skip, limit));
+  }
+
+  /** The first document matching `filter` (in `sort` order when given), or undefined. */
+  async findOne(filter: Filter<Doc<S>> = {}, options: Omit<FindOptions<Doc<S>>, "limit"> = {}): Promise<Doc<S> | undefined> {
+    const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
+    return first;
+  }
+
+  /** How many documents match `filter`. */
+  count(filter: Filter<Doc<S>> = {}): Promise<number> {
+    const matcher = compileFilter(filter);
+    return countMatches({ ...this.cursorSpec(matcher, filter, [], 0, undefined) });
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Listens for changes to this collection's documents (after each write is durable). */
+  on(event: "change", listener: (event: ChangeEvent<Doc<S>>) => void): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on`. */
+  off(event: "change", listener: (event: ChangeEvent<Doc<S>>) => void): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  /** Index names and their state, for tools and tests. */
+  indexes(): Array<{ name: string; fields: string[]; unique: boolean; state: string; multikey: boolean }> {
+    return this.meta.indexes.map((i) => ({ name: i.name, fields: [...i.fields], unique: i.unique, state: i.state, multikey: i.multikey }));
+  }
+
+  /** @internal Same definitions as this instance (for `db.collection()` called twice). */
+  sameDefinition(schema: DocumentSchema, options: unknown): boolean {
+    const defs = validateOptions(this.name, options);
+    const mine = this.meta.indexes.filter((i) => i.state !== "dropping");
+    return (
+      schema === this.schema &&
+      defs.length === mine.length &&
+      defs.every((d) => mine.some((i) => i.name === indexName(d) && i.unique === d.unique && i.fields.join("\0") === d.fields.join("\0")))
+    );
+  }
+}
+
+/** _id of a document key: the key-codec string after the collection's prefix. */
+function decodeIdFromDocKey(key: Uint8Array, prefixLength: number): string {
+  return decodeEncodedString(key, prefixLength, key.length);
+}
+
+/** A filter that accepts everything: candidates are re-checked at their latest version instead. */
+const ANY: CompiledFilter = { matches: () => true, sargable: { conjunctive: true, conditions: [] } };
+
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new InvalidArgumentError(`lsmdoc: _id must be a non-empty string, got ${id === "" ? '""' : typeof id}`);
+  }
+  if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw new InvalidArgumentError(`lsmdoc: _id is longer than ${MAX_ID_BYTES} bytes`);
+}
+
+function validateOptions(name: string, options: unknown): Array<{ fields: string[]; unique: boolean; name?: string }> {
+  if (options === null || typeof options !== "object") throw new InvalidArgumentError(`lsmdoc: options of collection "${name}" must be an object`);
+  for (const k of Object.keys(options)) {
+    if (k !== "indexes") throw new InvalidArgumentError(`lsmdoc: unknown option "${k}" for collection "${name}"`);
+  }
+  const defs = (options as { indexes?: unknown }).indexes ?? [];
+  if (!Array.isArray(defs)) throw new InvalidArgumentError(`lsmdoc: indexes of collection "${name}" must be an array`);
+  const names = new Set<string>();
+  return defs.map((d, i) => {
+    if (!isPlainObject(d)) throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}" must be an object`);
+    for (const k of Object.keys(d)) {
+      if (k !== "fields" && k !== "unique" && k !== "name") throw new InvalidArgumentError(`lsmdoc: unknown index option "${k}" (index ${i} of "${name}")`);
+    }
+    const fields = d.fields as unknown;
+    if (!Array.isArray(fields) || fields.length === 0) throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}" needs a non-empty fields array`);
+    for (const f of fields) {
+      parsePath(f, `lsmdoc: index ${i} of "${name}"`);
+      if (f === "_id") throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}": documents are already keyed by _id`);
+    }
+    if (new Set(fields).size !== fields.length) throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}" repeats a field`);
+    const unique = d.unique ?? false;
+    if (typeof unique !== "boolean") throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}": unique must be a boolean`);
+    if (d.name !== undefined && (typeof d.name !== "string" || d.name.length === 0)) throw new InvalidArgumentError(`lsmdoc: index ${i} of "${name}": name must be a non-empty string`);
+    const def = { fields: [...(fields as string[])], unique, name: d.name as string | undefined };
+    const n = indexName(def);
+    if (names.has(n)) throw new InvalidArgumentError(`lsmdoc: collection "${name}" defines index "${n}" twice`);
+    names.add(n);
+    return def;
+  });
+}
+
+function validateFindOptions(options: FindOptions<never>): { sort: SortSpec; skip: number; limit: number | undefined } {
+  if (options === null || typeof options !== "object") throw new InvalidArgumentError("lsmdoc: find options must be an object");
+  for (const k of Object.keys(options)) {
+    if (k !== "sort" && k !== "skip" && k !== "limit") throw new InvalidArgumentError(`lsmdoc: unknown find option "${k}"`);
+  }
+  const nonNegative = (what: string, v: unknown): number => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`lsmdoc: ${what} must be a non-negative integer, got ${String(v)}`);
+    return v;
+  };
+  const skip = options.skip === undefined ? 0 : nonNegative("skip", options.skip);
+  const limit = options.limit === undefined ? undefined : nonNegative("limit", options.limit);
+  const sort: Array<readonly [string, 1 | -1]> = [];
+  if (options.sort !== undefined) {
+    if (!isPlainObject(options.sort)) throw new InvalidArgumentError("lsmdoc: sort must be an object of field: 1 | -1");
+    for (const [path, dir] of Object.entries(options.sort)) {
+      parsePath(path, "lsmdoc: sort");
+      if (dir !== 1 && dir !== -1) throw new InvalidArgumentError(`lsmdoc: sort direction of "${path}" must be 1 or -1, got ${String(dir)}`);
+      sort.push([path, dir]);
+    }
+  }
+  return { sort, skip, limit };
+}
+

@@ -1,0 +1,107 @@
+/**
+ * The index entries a document has (SPEC §3, MongoDB semantics): for each field of the index the
+ * values its path reaches, arrays expanded one level (one entry per element: multikey), a missing
+ * field or an empty array indexed as null so that the document is still found through the index.
+ * Compound indexes take the cross product, except that two array-valued fields in one compound
+ * index ("parallel arrays") are refused, as MongoDB does, since the product would grow without
+ * bound.
+ *
+ * Keys: `prefix v1..vn` for unique indexes (the value holds the _id) and `prefix v1..vn id` for the
+ * others (see keyspace.ts).
+ */
+import { InvalidArgumentError } from "../engine/errors.js";
+import type { IndexMeta } from "./catalog.js";
+import { KeyWriter, type IndexValue } from "./key-codec.js";
+import { getPathValues, MISSING, parsePath } from "./paths.js";
+
+export interface IndexEntry {
+  key: Uint8Array;
+  /** The field values of this entry (for error messages). */
+  values: IndexValue[];
+}
+
+export interface DocumentEntries {
+  entries: IndexEntry[];
+  /** The document reached an array in an indexed field. */
+  multikey: boolean;
+}
+
+const writer = new KeyWriter();
+const segmentCache = new Map<string, string[]>();
+
+function segments(path: string): string[] {
+  let s = segmentCache.get(path);
+  if (s === undefined) {
+    s = parsePath(path);
+    segmentCache.set(path, s);
+  }
+  return s;
+}
+
+function fieldValues(doc: unknown, path: string): { values: unknown[]; array: boolean } {
+  const reached = getPathValues(doc, segments(path));
+  if (reached.length === 1 && !Array.isArray(reached[0])) {
+    return { values: [reached[0] === MISSING ? null : reached[0]], array: false };
+  }
+  const out: unknown[] = [];
+  let array = reached.length > 1;
+  for (const v of reached) {
+    if (Array.isArray(v)) {
+      array = true;
+      if (v.length === 0) out.push(null);
+      else for (const el of v) out.push(el);
+    } else {
+      out.push(v === MISSING ? null : v);
+    }
+  }
+  return { values: out, array };
+}
+
+/**
+ * The entries of `doc` (whose _id is `id`) in `index`, whose key prefix is `prefix`, sorted by key
+ * and without duplicates.
+ */
+export function indexEntries(index: IndexMeta, prefix: Uint8Array, doc: unknown, id: string): DocumentEntries {
+  const perField: unknown[][] = [];
+  let arrays = 0;
+  for (const f of index.fields) {
+    const { values, array } = fieldValues(doc, f);
+    if (array) arrays++;
+    perField.push(values);
+  }
+  if (arrays > 1) {
+    throw new InvalidArgumentError(
+      `lsmdoc: index "${index.name}" cannot index two array fields of one document (${index.fields.join(", ")}): parallel arrays`,
+    );
+  }
+  const entries: IndexEntry[] = [];
+  const combo: IndexValue[] = new Array(perField.length);
+  const emit = (i: number): void => {
+    if (i === perField.length) {
+      writer.reset().writeRaw(prefix);
+      for (let f = 0; f < combo.length; f++) writer.writeValue(combo[f], index.fields[f]);
+      if (!index.unique) writer.writeString(id, "_id");
+      entries.push({ key: writer.finish(), values: [...combo] });
+      return;
+    }
+    for (const v of perField[i]!) {
+      combo[i] = v as IndexValue;
+      emit(i + 1);
+    }
+  };
+  try {
+    emit(0);
+  } catch (err) {
+    writer.reset();
+    throw err;
+  }
+  if (entries.length > 1) {
+    entries.sort((a, b) => Buffer.compare(a.key, b.key));
+    let w = 1;
+    for (let r = 1; r < entries.length; r++) {
+      if (Buffer.compare(entries[r]!.key, entries[w - 1]!.key) !== 0) entries[w++] = entries[r]!;
+    }
+    entries.length = w;
+  }
+  return { entries, multikey: arrays > 0 };
+}

@@ -1,0 +1,162 @@
+/**
+ * The document store: one engine, the catalog, the change-event hub, and the write pipeline that
+ * every collection shares.
+ *
+ * Write pipeline. A document write is computed synchronously, from the latest state, and handed to
+ * the engine as ONE batch (document key, every index entry added or removed, and a catalog update
+ * when needed). "Latest state" includes writes already handed to the engine but not yet committed:
+ * their keys sit in a pending overlay until their batch commits. Because the engine commits batches
+ * in the order they were handed over, and a failed batch makes every later one fail too (the engine
+ * refuses writes after a log failure), a write computed against a pending one is always committed
+ * after it, or not at all. This keeps unique checks atomic and index diffs exact while concurrent
+ * writers still share group commits.
+ */
+import { EventEmitter } from "eventemitter3";
+import { Engine } from "../engine/db.js";
+import type { EngineOptions } from "../engine/options.js";
+import { WriteBatch } from "../engine/write-batch.js";
+import { decodeCatalogEntry, encodeCatalogEntry, type CollectionMeta } from "./catalog.js";
+import { CATALOG_RANGE } from "./keyspace.js";
+import type { ChangeEvent, PendingEvent } from "./change-events.js";
+
+/** A key change inside a document write: `value` null deletes. */
+export interface KeyChange {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+interface Pending {
+  value: Uint8Array | null;
+  op: number;
+}
+
+function overlayKey(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+}
+
+export interface StoreEvents {
+  change: (event: ChangeEvent) => void;
+  /** A change listener threw; the write it reported had succeeded. */
+  listenerError: (error: unknown, event: ChangeEvent) => void;
+}
+
+export class DocumentStore {
+  readonly events = new EventEmitter<StoreEvents>();
+  private readonly catalog = new Map<string, CollectionMeta>();
+  private nextCollectionId = 1;
+  private readonly pending = new Map<string, Pending>();
+  private opCounter = 0;
+
+  private constructor(readonly engine: Engine) {}
+
+  static async open(dir: string, options?: EngineOptions): Promise<DocumentStore> {
+    const engine = await Engine.open(dir, options);
+    const store = new DocumentStore(engine);
+    try {
+      const it = engine.iterate({ gte: CATALOG_RANGE.gte, lt: CATALOG_RANGE.lt });
+      for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
+        const meta = decodeCatalogEntry(e[1]);
+        store.catalog.set(meta.name, meta);
+        store.nextCollectionId = Math.max(store.nextCollectionId, meta.id + 1);
+      }
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Metadata of a stored collection, or undefined. */
+  meta(name: string): CollectionMeta | undefined {
+    return this.catalog.get(name);
+  }
+
+  /** Names of every collection in the catalog. */
+  collectionNames(): string[] {
+    return [...this.catalog.keys()].sort();
+  }
+
+  allocateCollectionId(): number {
+    return this.nextCollectionId++;
+  }
+
+  /** The latest value of `key`, pending writes included. */
+  readLatest(key: Uint8Array): Uint8Array | undefined {
+    if (this.pending.size > 0) {
+      const p = this.pending.get(overlayKey(key));
+      if (p !== undefined) return p.value ?? undefined;
+    }
+    return this.engine.getSync(key);
+  }
+
+  /**
+   * Hands `changes` (plus the catalog entry of `meta`, when given) to the engine as one batch and
+   * resolves with its seq once committed; then emits `events` (stamped with the seq) before
+   * resolving. Throws synchronously (nothing written) if a key or value is unacceptable.
+   */
+  commit(changes: readonly KeyChange[], events: readonly PendingEvent[], meta?: CollectionMeta): Promise<number> {
+    const batch = new WriteBatch();
+    for (const c of changes) {
+      if (c.value === null) batch.delete(c.key);
+      else batch.put(c.key, c.value);
+    }
+    if (meta !== undefined) {
+      const entry = encodeCatalogEntry(meta);
+      batch.put(entry.key, entry.value);
+    }
+    if (batch.length === 0) return Promise.resolve(this.engine.stats().seq);
+    const op = ++this.opCounter;
+    const keys: string[] = [];
+    for (const c of changes) {
+      const k = overlayKey(c.key);
+      keys.push(k);
+      this.pending.set(k, { value: c.value, op });
+    }
+    if (meta !== undefined) this.catalog.set(meta.name, meta);
+    const settle = (): void => {
+      for (const k of keys) if (this.pending.get(k)?.op === op) this.pending.delete(k);
+    };
+    return this.engine.write(batch).then(
+      (seq) => {
+        settle();
+        this.emit(events, seq);
+        return seq;
+      },
+      (err: unknown) => {
+        settle();
+        throw err;
+      },
+    );
+  }
+
+  private emit(events: readonly PendingEvent[], seq: number): void {
+    for (const pending of events) {
+      const event = { ...pending.event, seq } as ChangeEvent;
+      for (const target of [pending.target, this.events as unknown as EventEmitter]) {
+        for (const listener of target.listeners("change")) {
+          try {
+            (listener as (ev: ChangeEvent) => void)(event);
+          } catch (err) {
+            this.reportListenerError(err, event);
+          }
+        }
+      }
+    }
+  }
+
+  private reportListenerError(err: unknown, event: ChangeEvent): void {
+    if (this.events.listenerCount("listenerError") > 0) {
+      try {
+        this.events.emit("listenerError", err, event);
+        return;
+      } catch {
+        // Fall through to a process warning.
+      }
+    }
+    process.emitWarning(`lsmdoc: a change listener threw: ${(err as Error)?.stack ?? String(err)}`, "LsmdocListenerWarning");
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
