@@ -136,7 +136,10 @@ function parseLogical(op: "$and" | "$or" | "$nor", value: unknown, loc: Location
   return { kind: op, branches };
 }
 
-/** True when `v` is an object of field operators only (`{ $gt: 1 }`), which is not a value to compare. */
+/**
+ * True when `v` is an operator expression (`{ $gt: 1 }`): a plain object with a "$" key. Such an
+ * object is never a value to compare with; parseOperators refuses plain keys mixed into it.
+ */
 function isOperatorObject(v: unknown): v is Record<string, unknown> {
   if (!isPlainObject(v)) return false;
   const keys = Object.keys(v);

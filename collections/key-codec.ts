@@ -1,5 +1,5 @@
 /**
- * Order-preserving encoding of secondary-index values (SPEC §3, docs/format-index-keys.md).
+ * Order-preserving encoding of secondary-index values (SPEC §3, docs/format.md, "Index keys").
  *
  * Owns the total order over index values and a byte encoding of it. The invariant every other part
  * of the index layer relies on:

@@ -90,8 +90,8 @@ function sortServed(index: IndexMeta, eqFields: number, combos: number, sort: So
 }
 
 export function planQuery(meta: CollectionMeta, filter: CompiledFilter, sort: SortSpec): QueryPlan {
-  const { conjunctive, conditions } = filter.sargable;
-  const conds = conjunctive ? conditions : [];
+  // Each listed condition holds for every matching document, even beside an $or: usable as is.
+  const conds = filter.sargable.conditions;
   const docs = documentPrefix(meta.id);
   const idSortOnly = sort.length === 1 && sort[0]![0] === "_id";
   const idReverse = idSortOnly && sort[0]![1] === -1;

@@ -15,7 +15,7 @@
  *   filter, sort, update and index types of one collection share a single walk of its schema
  *   instead of each re-deriving paths and then looking every path's value up again (the quadratic
  *   pattern that makes naive `PathValue<T, P>` lookups slow).
- * - The walk is bounded: at most `MAX_PATH_SEGMENTS` segments, so recursive (`z.lazy`) or very deep
+ * - The walk is bounded: at most `MaxPathSegments` segments, so recursive (getter or `z.lazy`) or very deep
  *   schemas stay finite and cheap. Dates, binary data, maps, sets, functions, branded primitives and
  *   `any` are leaves: their members are never offered as paths.
  * - Paths follow MongoDB: they descend into nested objects and into the objects inside arrays
@@ -32,7 +32,9 @@ import type { IndexValue } from "./key-codec.js";
 // Documents
 
 /**
- * The schemas a collection accepts: any zod object schema (strict, strip, loose or catchall).
+ * The schemas a collection accepts: any zod object schema (strict, strip, loose or catchall). A
+ * schema wrapped in a transform or pipe is not an object schema and is refused: documents are
+ * stored as validated and re-validated on update, which needs output and input to be one shape.
  *
  * @example
  * const User = z.object({ name: z.string(), age: z.number().int() });
@@ -66,8 +68,11 @@ export type InsertDoc<S extends DocumentSchema> = z.input<S> & { _id?: string };
 // ---------------------------------------------------------------------------------------------
 // Field paths
 
-/** Paths have at most this many dot-separated segments; deeper fields are not addressable. */
-export type MAX_PATH_SEGMENTS = 6;
+/**
+ * Paths have at most this many dot-separated segments; deeper fields are not addressable. Bounds the
+ * work on recursive schemas, which would otherwise have infinitely many paths.
+ */
+export type MaxPathSegments = 6;
 
 /**
  * One row of the path table of a document type.
@@ -216,7 +221,7 @@ type ElementEntries<P extends string, E, Absent extends boolean, D extends numbe
  * The path table of T: one {@link PathEntry} per dot path. The building block of every other type
  * here; exported for code that needs a view this module does not provide.
  */
-export type PathEntries<T> = EntriesOf<T, "", false, false, MAX_PATH_SEGMENTS>;
+export type PathEntries<T> = EntriesOf<T, "", false, false, MaxPathSegments>;
 
 /**
  * Every dot path into T: top-level fields, fields of nested objects and fields of objects inside
@@ -366,7 +371,7 @@ type UnsetKey<E extends PathEntry> = undefined extends E["value"] ? E["path"] : 
 type IncKey<E extends PathEntry> = [NonNullable<E["value"]>] extends [number | bigint] ? E["path"] : never;
 
 /** `$inc` adds a value of the field's own numeric kind: a number to numbers, a bigint to bigints. */
-type IncValue<V> = [NonNullable<V>] extends [number] ? number : bigint;
+type IncValue<V> = NonNullable<V> extends infer N ? (N extends number ? number : N extends bigint ? bigint : never) : never;
 
 /** Arrays that can grow: not tuples, whose length is part of their type. */
 type PushKey<E extends PathEntry> = [NonNullable<E["value"]>] extends [readonly unknown[]]
@@ -396,7 +401,11 @@ type NoId = { readonly _id?: never };
  * };
  */
 export interface Update<T> {
-  /** `undefined` is not a value to store: remove a field with `$unset`. */
+  /**
+   * `undefined` is not a value to store (remove a field with `$unset`). Optional properties still
+   * admit an explicit `undefined` unless the application compiles with exactOptionalPropertyTypes;
+   * the runtime rejects it.
+   */
   $set?: { [E in WritableEntries<T> as E["path"]]?: Exclude<E["value"], undefined> } & NoId;
   $unset?: { [E in WritableEntries<T> as UnsetKey<E>]?: true | 1 | "" } & NoId;
   $inc?: { [E in WritableEntries<T> as IncKey<E>]?: IncValue<E["value"]> };

@@ -190,7 +190,7 @@ function applyStep<T>(doc: T, s: Step): T {
         doc,
         s.segments,
         (cur) => {
-          if (cur === MISSING) return s.items;
+          if (cur === MISSING) return [...s.items];
           if (!Array.isArray(cur)) throw new InvalidArgumentError(`${where}: $push needs an array, the field holds ${describe(cur)}`);
           return [...cur, ...s.items];
         },

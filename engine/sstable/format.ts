@@ -1,5 +1,5 @@
 /**
- * The SSTable format, version 1 (docs/format-sstable.md has every byte, with a worked example).
+ * The SSTable format, version 1 (docs/format.md, "SSTables" has every byte, with a worked example).
  * Ideas from LevelDB's table format; the checksums, the fixed-width footer and the properties
  * block are lsmdoc's. Every byte of a table is covered by a CRC or a structural check, so a
  * flipped byte is found by `verify()` or by the read that meets it, never returned as data.

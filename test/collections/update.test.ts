@@ -186,6 +186,14 @@ describe("several operators together", () => {
     expect(u.apply({ n: 10, a: { c: 1 } })).toEqual({ n: 11, a: { c: 1, b: true } });
   });
 
+  it("gives each document its own new arrays", () => {
+    const u = compileUpdate({ $push: { t: { $each: [1, 2] } } });
+    const x = u.apply({}) as { t: number[] };
+    const y = u.apply({}) as { t: number[] };
+    expect(x.t).toEqual([1, 2]);
+    expect(x.t).not.toBe(y.t);
+  });
+
   it("shares untouched branches with the input", () => {
     const doc = deepFreeze({ a: { x: 1 }, b: { y: [1, 2] }, n: 1 });
     const out = applyUpdate(doc, { $inc: { n: 1 } });

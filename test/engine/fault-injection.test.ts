@@ -14,7 +14,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine, IOError, WriteBatch } from "../../engine/index.js";
 import { MemFs } from "../../engine/fs/mem-fs.js";
-import { scan, useScratch } from "../fixtures/harness.js";
+import { scan, settles, useScratch } from "../fixtures/harness.js";
 import { randomKey } from "../fixtures/internal-model.js";
 import { hex, KvModel, type ModelEntry } from "../fixtures/kv-model.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
@@ -139,7 +139,8 @@ async function crashRounds(seed: number, mode: CrashMode): Promise<void> {
       }
     };
     const writers = Array.from({ length: rng.between(1, 6) }, writer);
-    await reachedTarget;
+    await settles(Promise.race([reachedTarget, Promise.all(writers)]), `${label}: writers stopped before ${target} acks`, 10_000);
+    expect(acks, `${label}: writers stopped early: ${String(issued.find((w) => w.error !== undefined)?.error)}`).toBeGreaterThanOrEqual(target);
     // Vary where in the commit cycle the power goes out.
     for (let hops = rng.int(6); hops > 0; hops--) await null;
 

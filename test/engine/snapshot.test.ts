@@ -122,6 +122,29 @@ describe("isolation under concurrent writes", () => {
     snap.release();
   });
 
+  it("a write whose sync is in flight is invisible to every reader until it is acknowledged", async () => {
+    const engine = scratch.track(await Engine.open(scratch.dir(), { sync: true }));
+    await engine.put(utf8("a"), utf8("old"));
+    let acknowledged = false;
+    const pending = engine.put(utf8("a"), utf8("new")).then((seq) => {
+      acknowledged = true;
+      return seq;
+    });
+    // The commit starts on the next tick; after it, the record is in the log and its fdatasync is
+    // running on the thread pool, whose completion cannot be delivered before this tick ends.
+    await new Promise<void>((r) => process.nextTick(r));
+    expect(acknowledged).toBe(false);
+    const snap = engine.snapshot();
+    expect(snap.seq, "a snapshot must not include a write that could still be lost").toBe(1);
+    expect(engine.stats().seq).toBe(1);
+    expect(hex(engine.getSync(utf8("a"))!)).toBe(hex(utf8("old")));
+    expect(await scan(engine)).toEqual([[hex(utf8("a")), hex(utf8("old"))]]);
+    expect(await pending).toBe(2);
+    expect(hex(engine.getSync(utf8("a"))!)).toBe(hex(utf8("new")));
+    expect(hex((await engine.get(utf8("a"), { snapshot: snap }))!)).toBe(hex(utf8("old")));
+    snap.release();
+  });
+
   it("a snapshot keeps every version it needs while the memtable fills and is flushed", async () => {
     const engine = scratch.track(await Engine.open(scratch.dir(), { sync: false, memtableSize: 4096 }));
     const rng = new Rng(7);

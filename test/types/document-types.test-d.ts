@@ -256,6 +256,16 @@ describe("schema shapes", () => {
     void settings.update(id, { $inc: { "prefs.dark.on": 1 } });
   });
 
+  test("every kind of object schema is accepted", () => {
+    const strict = collection("strict", z.strictObject({ a: z.string() }).extend({ b: z.number() }));
+    void strict.find({ a: "x", b: { $lt: 2 } });
+    const partial = collection("partial", User.pick({ name: true, age: true }).partial());
+    void partial.insert({});
+    void partial.find({ name: null, age: { $exists: true } });
+    // @ts-expect-error a transformed schema is no longer an object schema
+    void collection("piped", User.transform((u) => u.name));
+  });
+
   test("generic code over any schema can read _id and pass filters on", () => {
     function generic<S extends DocumentSchema>(doc: Doc<S>, input: InsertDoc<S>, filter: Filter<Doc<S>>): void {
       expectTypeOf(doc._id).toEqualTypeOf<string>();

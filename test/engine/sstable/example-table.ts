@@ -1,5 +1,5 @@
 /**
- * The worked example of docs/format-sstable.md: a four-entry table in two data blocks, built by
+ * The worked example of docs/format.md, "SSTables": a four-entry table in two data blocks, built by
  * {@link buildExampleTable}. `golden.test.ts` pins its bytes, so a change to the format fails
  * loudly. Run this file (`npx tsx test/engine/sstable/example-table.ts`) to print the hex dump and
  * block layout that the document shows.

@@ -1,5 +1,5 @@
 /**
- * Golden bytes of the SSTable format: the worked example of docs/format-sstable.md
+ * Golden bytes of the SSTable format: the worked example of docs/format.md, "SSTables"
  * (`example-table.ts`) must build to exactly these bytes, so any change to the format (entry
  * layout, trailers, property names, filter hash, footer) fails here and is made on purpose, with
  * the document and FORMAT_VERSION updated. The checks below re-derive the layout by hand, with
@@ -27,7 +27,7 @@ describe("golden table", () => {
   const { bytes, meta } = buildExampleTable();
   const buf = Buffer.from(bytes);
 
-  it("builds to the bytes docs/format-sstable.md shows", () => {
+  it("builds to the bytes docs/format.md, "SSTables" shows", () => {
     expect(buf.toString("hex")).toBe(GOLDEN);
     expect(meta.fileSize).toBe(473);
     expect(meta.dataBlocks).toBe(2);
