@@ -10,7 +10,8 @@
  *     the recovered seq (the engine numbers writes in issue order and recovers a prefix of its log);
  *   - recovering the same directory again gives the same state and seq.
  *
- * Rounds share one directory, so later rounds also replay logs left by earlier crashes.
+ * Rounds share one directory, so later rounds also replay logs left by earlier crashes. Some rounds
+ * run the child with a small memtable so that the kill can land during a memtable switch or flush.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -35,7 +36,7 @@ function toModelEntries(w: IssuedWrite): ModelEntry[] {
 }
 
 /** Runs the writer until `killAfterAcks` acknowledgements have been read, then SIGKILLs it. */
-async function runAndKill(dir: string, seed: number, killAfterAcks: number): Promise<{ openSeq: number; issued: IssuedWrite[]; pid: number }> {
+async function runAndKill(dir: string, seed: number, killAfterAcks: number, memtableSize: number | undefined): Promise<{ openSeq: number; issued: IssuedWrite[]; pid: number }> {
   let openSeq = -1;
   const issued: IssuedWrite[] = [];
   const byId = new Map<number, IssuedWrite>();
@@ -53,7 +54,8 @@ async function runAndKill(dir: string, seed: number, killAfterAcks: number): Pro
       if (++acks === killAfterAcks) child!.child.kill("SIGKILL");
     }
   };
-  child = new FixtureProcess("crash-writer.ts", [dir, String(seed)], onLine);
+  const args = [dir, String(seed), ...(memtableSize === undefined ? [] : [String(memtableSize)])];
+  child = new FixtureProcess("crash-writer.ts", args, onLine);
   const exit = await settles(child.exited, `crash-writer (seed ${seed}) did not reach ${killAfterAcks} acks; stderr:\n${child.stderr}`, 30_000);
   expect(exit.signal, `crash-writer (seed ${seed}) should die by SIGKILL; exit ${exit.code}; stderr:\n${child.stderr}`).toBe("SIGKILL");
   expect(openSeq, `seed ${seed}: the child never reported its open`).toBeGreaterThanOrEqual(0);
@@ -71,8 +73,11 @@ describe("SIGKILL during synced concurrent writes", () => {
 
     for (let round = 0; round < ROUNDS; round++) {
       const roundSeed = rng.u32();
-      const label = `seed=${seed} round=${round} child-seed=${roundSeed}`;
-      const { openSeq, issued, pid } = await runAndKill(dir, roundSeed, rng.between(50, 400));
+      // Some rounds with a small memtable, so that memtable switches (and, where the engine has
+      // them, flushes) are in progress when the kill comes.
+      const memtableSize = rng.chance(0.5) ? 64 * 1024 : undefined;
+      const label = `seed=${seed} round=${round} child-seed=${roundSeed} memtableSize=${memtableSize ?? "default"}`;
+      const { openSeq, issued, pid } = await runAndKill(dir, roundSeed, rng.between(50, 400), memtableSize);
       expect(openSeq, `${label}: the child recovered the seq the previous round left`).toBe(lastSeq);
 
       // Issue order is seq order.
