@@ -128,23 +128,26 @@ type IsPlainObject<V> =
 /**
  * The entries of an object type's fields. With a string index signature (records, loose and
  * catch-all schemas) `keyof T` collapses to `string` and would swallow the declared fields, so
- * those are listed separately and the signature becomes one pattern entry (`prefix.${string}`).
+ * those are listed separately and the signature stands in as one more key, {@link Wildcard}, which
+ * becomes a pattern path (`prefix.${string}`).
+ *
+ * Keep the recursion behind this one mapped type, with the key's path and value picked by the small
+ * helpers below: TypeScript defers a mapped type while T is generic, but a recursive alias reached
+ * eagerly (a union member, or a conditional branch in the template) is explored to the compiler's
+ * depth limit when the alias itself is checked, which cost about a million instantiations per
+ * compilation in either form.
  */
-type EntriesOf<T, Prefix extends string, Absent extends boolean, Multi extends boolean, D extends number> =
-  string extends keyof T
-    ?
-        | FieldsOf<T, DeclaredKeys<T>, Prefix, Absent, Multi, D>
-        | FieldEntries<`${Prefix}${string}`, WildcardValue<T>, Absent, Multi, D>
-    : FieldsOf<T, keyof T & string, Prefix, Absent, Multi, D>;
+type EntriesOf<T, Prefix extends string, Absent extends boolean, Multi extends boolean, D extends number> = {
+  [K in FieldKeys<T>]-?: FieldEntries<KeyPath<Prefix, K>, KeyValue<T, K>, Absent, Multi, D>;
+}[FieldKeys<T>];
 
-type FieldsOf<
-  T,
-  Keys extends keyof T & string,
-  Prefix extends string,
-  Absent extends boolean,
-  Multi extends boolean,
-  D extends number,
-> = { [K in Keys]-?: FieldEntries<`${Prefix}${K}`, T[K], Absent, Multi, D> }[Keys];
+type KeyPath<Prefix extends string, K extends string> = K extends Wildcard ? `${Prefix}${string}` : `${Prefix}${K}`;
+type KeyValue<T, K> = K extends Wildcard ? WildcardValue<T> : T[K & keyof T];
+
+/** Stands for a string index signature among field names: a name no real field has. */
+type Wildcard = "\u0000*";
+
+type FieldKeys<T> = string extends keyof T ? DeclaredKeys<T> | Wildcard : keyof T & string;
 
 /** The named fields of a type with an index signature (the signature's own key is not one). */
 type DeclaredKeys<T> = keyof {

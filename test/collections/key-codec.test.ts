@@ -351,7 +351,7 @@ describe("golden order and bytes", () => {
     }
   });
 
-  it("encodes the documented examples byte for byte (docs/format.md, "Index keys")", () => {
+  it("encodes the documented examples byte for byte (docs/format.md, Index keys)", () => {
     const golden: Array<[IndexValue, string]> = [
       [null, "10"],
       [undefined, "10"],

@@ -27,7 +27,7 @@ describe("golden table", () => {
   const { bytes, meta } = buildExampleTable();
   const buf = Buffer.from(bytes);
 
-  it("builds to the bytes docs/format.md, "SSTables" shows", () => {
+  it("builds to the bytes docs/format.md (SSTables) shows", () => {
     expect(buf.toString("hex")).toBe(GOLDEN);
     expect(meta.fileSize).toBe(473);
     expect(meta.dataBlocks).toBe(2);
