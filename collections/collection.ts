@@ -499,14 +499,15 @@ export class Collection<S extends DocumentSchema> {
 
   /** The first document matching `filter` (in `sort` order when given), or undefined. */
   async findOne(filter: Filter<Doc<S>> = {}, options: Omit<FindOptions<Doc<S>>, "limit"> = {}): Promise<Doc<S> | undefined> {
+    if (options === null || typeof options !== "object") throw new InvalidArgumentError("lsmdoc: find options must be an object");
     const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
     return first;
   }
 
   /** How many documents match `filter`. */
-  count(filter: Filter<Doc<S>> = {}): Promise<number> {
+  async count(filter: Filter<Doc<S>> = {}): Promise<number> {
     const matcher = compileFilter(filter);
-    return countMatches({ ...this.cursorSpec(matcher, filter, [], 0, undefined) });
+    return countMatches(this.cursorSpec(matcher, filter, [], 0, undefined));
   }
 
   // ------------------------------------------------------------------ events

@@ -333,8 +333,11 @@ export type Filter<T> = {
 /** Ascending (1) or descending (-1). */
 export type SortDirection = 1 | -1;
 
-/** Values a sort can order by; booleans order false before true. */
-export type SortableValue = ComparableValue | boolean;
+/**
+ * Values a sort can order by (the index-key order: false < true < numbers < strings < Dates);
+ * bigints are not sortable, since they have no place in that order.
+ */
+export type SortableValue = number | string | Date | boolean;
 
 type SortKey<E extends PathEntry> = E["multi"] extends true
   ? never

@@ -141,6 +141,7 @@ const TARGET_FILE_SIZE = 2 * 1024 * 1024;
 const LEVEL_BASE_BYTES = 10 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+const ITERATE_OPTIONS = new Set(["gt", "gte", "lt", "lte", "reverse", "limit", "snapshot"]);
 
 function asIOError(err: unknown, what: string): LsmdocError {
   if (err instanceof LsmdocError) return err;
@@ -308,7 +309,7 @@ export class Engine {
       return engine;
     } catch (err) {
       lock.release();
-      throw err;
+      throw asIOError(err, `cannot open ${dir}`);
     }
   }
 
@@ -363,6 +364,9 @@ export class Engine {
       if (options === null || typeof options !== "object") {
         return Promise.reject(new InvalidArgumentError("lsmdoc/engine: write options must be an object"));
       }
+      for (const k in options) {
+        if (k !== "sync") return Promise.reject(new InvalidArgumentError(`lsmdoc/engine: unknown write option "${k}"`));
+      }
       if (options.sync !== undefined) {
         if (typeof options.sync !== "boolean") return Promise.reject(new InvalidArgumentError("lsmdoc/engine: sync must be a boolean"));
         sync = options.sync;
@@ -381,7 +385,7 @@ export class Engine {
 
   private startCommitLoop(): void {
     this.commitScheduled = false;
-    if (this.committing !== null) return;
+    if (this.committing !== null || this.queue.length === 0) return;
     this.committing = this.commitLoop();
   }
 
@@ -720,10 +724,16 @@ export class Engine {
   async compact(): Promise<void> {
     this.checkOpen();
     await this.flushInternal();
-    await this.exclusiveBackground(async () => {
-      const plan = this.picker.full(this.versions.current);
-      if (plan !== undefined && (plan.inputs.length > 0 || plan.overlaps.length > 1)) await this.runCompaction(plan);
-    });
+    try {
+      await this.exclusiveBackground(async () => {
+        // Even a single last-level table is rewritten: it may hold versions no snapshot needs any more.
+        const plan = this.picker.full(this.versions.current);
+        if (plan !== undefined) await this.runCompaction(plan);
+      });
+    } catch (err) {
+      if (err instanceof AbortError) throw new DatabaseClosedError("lsmdoc/engine: the database was closed during compact()");
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- reads
@@ -821,6 +831,9 @@ export class Engine {
       const v = options[b];
       if (v !== undefined && !(v instanceof Uint8Array)) throw new InvalidArgumentError(`lsmdoc/engine: iterate bound ${b} must be a Uint8Array`);
     }
+    for (const k in options) {
+      if (!ITERATE_OPTIONS.has(k)) throw new InvalidArgumentError(`lsmdoc/engine: unknown iterate option "${k}"`);
+    }
     if (options.gt !== undefined && options.gte !== undefined) throw new InvalidArgumentError("lsmdoc/engine: give gt or gte, not both");
     if (options.lt !== undefined && options.lte !== undefined) throw new InvalidArgumentError("lsmdoc/engine: give lt or lte, not both");
     const limit = options.limit ?? Infinity;
@@ -861,15 +874,21 @@ export class Engine {
     this.checkOpen();
     const report: VerifyReport = { tables: 0, tableBytes: 0, logs: 0, manifestRecords: 0 };
     const manifest = path.join(this.dir, manifestFileName(this.versions.manifestFileNumber));
-    const read = readManifestRecords(this.fs.readFile(manifest), manifest, (payload) => {
-      try {
-        decodeEdit(payload);
-        return undefined;
-      } catch (err) {
-        if (err instanceof DecodeError) return `malformed version edit: ${err.message}`;
-        throw err;
-      }
-    });
+    // The live manifest was written by this process and every record was synced: no tail may be torn.
+    const read = readManifestRecords(
+      this.fs.readFile(manifest),
+      manifest,
+      (payload) => {
+        try {
+          decodeEdit(payload);
+          return undefined;
+        } catch (err) {
+          if (err instanceof DecodeError) return `malformed version edit: ${err.message}`;
+          throw err;
+        }
+      },
+      true,
+    );
     report.manifestRecords = read.records.length;
     const version = this.versions.ref();
     try {
@@ -1017,7 +1036,13 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
       this.finish();
       throw err;
     }
-    const e = this.cursor.next();
+    let e: [Uint8Array, Uint8Array] | undefined;
+    try {
+      e = this.cursor.next();
+    } catch (err) {
+      this.finish(); // A damaged block ends the iteration: release its snapshot and tables.
+      throw err;
+    }
     if (e === undefined) {
       this.finish();
       return undefined;

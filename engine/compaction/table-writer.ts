@@ -32,6 +32,15 @@ export interface TableWriterContext {
   onYield?(): Promise<void>;
 }
 
+/** Best effort: whatever is left is removed at the next open. */
+function removeQuietly(fs: FileSystem, path: string): void {
+  try {
+    fs.unlink(path);
+  } catch {
+    // Already gone, or the file system is failing: the next open cleans up.
+  }
+}
+
 export class AbortError extends Error {
   constructor() {
     super("lsmdoc/engine: background job aborted");
@@ -111,13 +120,15 @@ export async function writeTables(
     if (builder !== null) await finishTable();
     if (files.length > 0) await ctx.fs.syncDir(sstDir(ctx.dir));
   } catch (err) {
+    // Leave nothing behind: the partial table and the finished ones no manifest edit will name.
     if (builder !== null) {
       (builder as TableBuilder).file.close();
-      try {
-        ctx.fs.unlink(tempTablePath(ctx.dir, number));
-      } catch {
-        // Best effort: a leftover temp file is removed at the next open.
-      }
+      removeQuietly(ctx.fs, tempTablePath(ctx.dir, number));
+      ctx.pendingOutputs.delete(number);
+    }
+    for (const f of files) {
+      removeQuietly(ctx.fs, tablePath(ctx.dir, f.number));
+      ctx.pendingOutputs.delete(f.number);
     }
     throw err;
   } finally {

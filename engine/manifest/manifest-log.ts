@@ -8,10 +8,9 @@
  * +-------------+-------------+------------------+
  * ```
  *
- * Damage is classified like the WAL's: a defect with no valid record anywhere after it is a torn
- * tail (a crash during an append) and everything before it stands; a defect followed by a valid
- * record is corruption. The manifest is the only truth about live files, so there is no option to
- * skip corruption here.
+ * Damage: a record cut short at the end of the file is a torn tail (a crash during an append) and
+ * everything before it stands; anything else (see {@link readManifestRecords}) is corruption. The
+ * manifest is the only truth about live files, so there is no option to skip corruption here.
  */
 import { CorruptionError } from "../errors.js";
 import { readU32LE, writeU32LE } from "../util/bytes.js";
@@ -45,11 +44,28 @@ export interface ManifestRead {
   validLength: number;
 }
 
+/** True when every byte from `pos` to the end is zero (a file extended before its data landed). */
+function zerosToEnd(data: Uint8Array, pos: number): boolean {
+  for (let i = pos; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
 /**
  * Splits a manifest into record payloads. `check` may reject a payload that framed correctly but
  * does not decode (returning a reason), which is handled like any other defect.
+ *
+ * Stricter than the WAL on purpose, because a manifest record is only relied upon after it was
+ * synced, and a misread manifest would make live tables look obsolete: only a record cut short by
+ * the end of the file (or a zero-filled tail) after the first record counts as torn. A full-length
+ * record that fails its checksum, damage in the first record (which is always synced before CURRENT
+ * names the file), and any damage when `strict` is set (verifying a live manifest) are corruption.
  */
-export function readManifestRecords(data: Uint8Array, file: string, check: (payload: Uint8Array) => string | undefined): ManifestRead {
+export function readManifestRecords(
+  data: Uint8Array,
+  file: string,
+  check: (payload: Uint8Array) => string | undefined,
+  strict = false,
+): ManifestRead {
   const records: ManifestRead["records"] = [];
   let pos = 0;
   while (pos < data.length) {
@@ -62,6 +78,11 @@ export function readManifestRecords(data: Uint8Array, file: string, check: (payl
           throw new CorruptionError(file, pos, `${problem}, followed by a valid record at offset ${q}`);
         }
       }
+      const cutShort =
+        payload === undefined &&
+        (pos + MANIFEST_HEADER_SIZE > data.length || pos + MANIFEST_HEADER_SIZE + readU32LE(data, pos + 4) > data.length);
+      const torn = !strict && pos > 0 && (cutShort || zerosToEnd(data, pos));
+      if (!torn) throw new CorruptionError(file, pos, problem);
       return { records, tornTailOffset: pos, validLength: pos };
     }
     records.push({ payload: payload!, offset: pos });

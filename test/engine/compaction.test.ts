@@ -23,7 +23,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { Engine, LsmdocError } from "../../engine/index.js";
 import { nodeFs } from "../../engine/fs/node-fs.js";
-import { CompactionPicker, L0_COMPACTION_TRIGGER, L0_STOP_TRIGGER } from "../../engine/compaction/picker.js";
+import { CompactionPicker, L0_COMPACTION_TRIGGER, L0_STOP_TRIGGER, maxBytesForLevel } from "../../engine/compaction/picker.js";
 import { readManifestRecords } from "../../engine/manifest/manifest-log.js";
 import { decodeEdit, type FileMeta } from "../../engine/manifest/version-edit.js";
 import { TableReader } from "../../engine/sstable/table-reader.js";
@@ -325,7 +325,7 @@ describe("level shape under a long write load", () => {
       let seqKey = 0;
       // Mostly ascending keys (cheap to compact, so level 1 outgrows its 10 MiB target and deeper
       // levels fill) mixed with random overwrites and deletes that make compactions merge.
-      const TOTAL_BYTES = 14 * 1024 * 1024;
+      const TOTAL_BYTES = 16 * 1024 * 1024;
       let written = 0;
       let wave = 0;
       while (written < TOTAL_BYTES) {
@@ -340,13 +340,20 @@ describe("level shape under a long write load", () => {
         written += entries.reduce((n, e) => n + e.key.length + (e.value?.length ?? 0), 0);
         const st = engine.stats();
         maxL0 = Math.max(maxL0, st.levels[0]!.files);
+        maxLevel = st.levels.reduce((m, l) => (l.files > 0 ? Math.max(m, l.level) : m), maxLevel);
         expect(st.levels[0]!.files, `seed=${seed} wave ${wave}: level 0 files`).toBeLessThanOrEqual(L0_STOP_TRIGGER);
         expect(st.backgroundError, `seed=${seed} wave ${wave}`).toBeUndefined();
         if (wave % 40 === 0) checkShape(dir, manifestLevels(dir), `seed=${seed} wave ${wave}`);
         wave++;
       }
+      // Let background work catch up: no flush pending, level 0 below its trigger, every level
+      // within its target (10 MiB for level 1, x10 per level: db.ts LEVEL_BASE_BYTES).
+      await waitFor(() => {
+        const s = engine.stats();
+        return !s.memtable.immutable && s.levels[0]!.files < L0_COMPACTION_TRIGGER && s.levels.slice(1, -1).every((l) => l.bytes < maxBytesForLevel(l.level, 10 * 1024 * 1024));
+      }, `seed=${seed}: background work to settle`);
       const st = engine.stats();
-      maxLevel = st.levels.reduce((m, l) => (l.files > 0 ? l.level : m), 0);
+      maxLevel = st.levels.reduce((m, l) => (l.files > 0 ? Math.max(m, l.level) : m), maxLevel);
       console.log(
         `level shape (seed ${seed}): ${st.flushes.count} flushes, ${st.compactions.count} compactions (${st.compactions.trivialMoves} trivial moves), ` +
           `max L0 ${maxL0}, levels ${st.levels.map((l) => l.files).join("/")}, write amplification ${st.writeAmplification.toFixed(2)}`,

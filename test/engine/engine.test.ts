@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DatabaseClosedError, Engine, InvalidArgumentError, WriteBatch, type IterateOptions } from "../../engine/index.js";
+import { GatedFs, turnsUntil } from "../fixtures/gated-fs.js";
 import { scan, settles, useScratch } from "../fixtures/harness.js";
 import { fromHex, hex, KvModel, utf8 } from "../fixtures/kv-model.js";
 
@@ -487,18 +488,25 @@ describe("group commit", () => {
     for (let i = 0; i < 32; i++) expect(await getHex(engine, utf8(`g${i}`))).toBe(hex(utf8(`v${i}`)));
   });
 
-  it("writes issued while a sync is in flight form a later group", async () => {
-    const engine = await open(scratch.dir(), { sync: true });
+  it("writes issued while a sync is in flight wait for it and then commit together", async () => {
+    const fs = new GatedFs();
+    const engine = await open("/db", { fs, sync: true });
+    fs.hold();
     const first = engine.put(utf8("a"), utf8("1"));
-    // The first group's commit starts on the next tick; these arrive after it began.
-    await new Promise((r) => setImmediate(r));
+    expect(await turnsUntil(() => fs.waiting > 0), "the first group's sync reaches the gate").toBe(true);
     const rest = Array.from({ length: 16 }, (_, i) => engine.put(utf8(`b${i}`), utf8("2")));
+    // Let the event loop turn a few times: nothing may commit while the sync is held.
+    await turnsUntil(() => false, 5);
+    expect(engine.stats().writes.commits).toBe(0);
+    expect(await engine.get(utf8("a"))).toBeUndefined();
+    fs.release();
     expect(await first).toBe(1);
     expect(await Promise.all(rest)).toEqual(Array.from({ length: 16 }, (_, i) => i + 2));
     const w = engine.stats().writes;
     expect(w.commits).toBe(17);
-    expect(w.groups).toBeGreaterThanOrEqual(2);
+    expect(w.groups, "the held group, then the writes that queued behind it").toBeGreaterThanOrEqual(2);
     expect(w.groups).toBeLessThan(17);
+    expect(w.syncs).toBe(w.groups);
   });
 
   it("a write issued a few microtasks after the previous write resolved is still committed", async () => {

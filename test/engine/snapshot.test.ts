@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine, InvalidArgumentError, WriteBatch, type IterateOptions } from "../../engine/index.js";
 import { MemFs } from "../../engine/fs/mem-fs.js";
+import { GatedFs, turnsUntil } from "../fixtures/gated-fs.js";
 import { scan, useScratch } from "../fixtures/harness.js";
 import { hex, KvModel, utf8, type HexPairs, type ModelEntry } from "../fixtures/kv-model.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
@@ -123,22 +124,25 @@ describe("isolation under concurrent writes", () => {
   });
 
   it("a write whose sync is in flight is invisible to every reader until it is acknowledged", async () => {
-    const engine = scratch.track(await Engine.open(scratch.dir(), { sync: true }));
+    const fs = new GatedFs();
+    const engine = scratch.track(await Engine.open("/db", { fs, sync: true }));
     await engine.put(utf8("a"), utf8("old"));
+    const logBytes = engine.stats().wal.currentLogBytes;
+    fs.hold();
     let acknowledged = false;
     const pending = engine.put(utf8("a"), utf8("new")).then((seq) => {
       acknowledged = true;
       return seq;
     });
-    // The commit starts on the next tick; after it, the record is in the log and its fdatasync is
-    // running on the thread pool, whose completion cannot be delivered before this tick ends.
-    await new Promise<void>((r) => process.nextTick(r));
+    // Wait until the record is in the log and its sync is held at the gate.
+    expect(await turnsUntil(() => fs.waiting > 0 && engine.stats().wal.currentLogBytes > logBytes)).toBe(true);
     expect(acknowledged).toBe(false);
     const snap = engine.snapshot();
     expect(snap.seq, "a snapshot must not include a write that could still be lost").toBe(1);
     expect(engine.stats().seq).toBe(1);
     expect(hex(engine.getSync(utf8("a"))!)).toBe(hex(utf8("old")));
     expect(await scan(engine)).toEqual([[hex(utf8("a")), hex(utf8("old"))]]);
+    fs.release();
     expect(await pending).toBe(2);
     expect(hex(engine.getSync(utf8("a"))!)).toBe(hex(utf8("new")));
     expect(hex((await engine.get(utf8("a"), { snapshot: snap }))!)).toBe(hex(utf8("old")));

@@ -10,6 +10,7 @@
  * - iterators are opened and stepped a few entries at a time while writes, flushes and
  *   compactions go on: they must keep yielding the state at their creation, and never fail
  *   because a compaction removed a table they read;
+ * - flush() and compact() also run concurrently with writes, reads and iterator steps;
  * - the engine is reopened at random points.
  * Values range from empty to several KiB, so tables hold many data blocks and some values span
  * blocks on their own.
@@ -237,13 +238,33 @@ async function runStorageModel(seed: number, fsKind: FsKind, ops: number, progre
         progress.step = `${at} step ${s.what}`;
         if (await step(s, rng.between(1, 30), at)) retire(s);
       }
-    } else if (r < 0.9) {
+    } else if (r < 0.87) {
       progress.step = `${at} flush`;
       await engine.flush();
       const st = engine.stats();
       expect(st.memtable.entries, `${at} memtable after flush()`).toBe(0);
       expect(st.memtable.immutable, `${at} no immutable memtable after flush()`).toBe(false);
       noteLevels();
+    } else if (r < 0.9) {
+      // flush() or compact() racing writes, reads and iterator steps.
+      const kind = rng.chance(0.5) ? "compact" : "flush";
+      progress.step = `${at} ${kind} racing writes`;
+      const job = kind === "compact" ? engine.compact() : engine.flush();
+      const writes = Array.from({ length: rng.between(5, 80) }, () => randomEntries(rng.chance(0.8) ? 1 : 5));
+      const writing = writeAll(writes);
+      for (const s of [...iterators]) if (await step(s, rng.between(1, 10), `${at} during ${kind}`)) retire(s);
+      await writing;
+      for (let i = 0; i < 5; i++) {
+        const key = randomKey();
+        const got = engine.getSync(key);
+        expect(got === undefined ? undefined : hex(got), `${at} get ${hex(key)} during ${kind}`).toBe(model.get(key));
+      }
+      if (held.length > 0) {
+        const h = rng.pick(held);
+        expect(await scan(engine, { snapshot: h.snap }), `${at} scan at snapshot ${h.snap.seq} during ${kind}`).toEqual(h.model.scan());
+      }
+      await job;
+      expect(await scan(engine), `${at} contents after ${kind} racing writes`).toEqual(model.scan());
     } else if (r < 0.94) {
       noteLevels();
       progress.step = `${at} compact`;
@@ -301,10 +322,10 @@ function check(totals: Totals, label: string): void {
 
 describe("storage stack vs. Map model", () => {
   for (const fsKind of ["node", "mem"] as const) {
-    for (const seed of testSeeds(2)) {
-      it(`fs=${fsKind} seed=${seed}, 500 ops`, async () => {
+    for (const seed of testSeeds(3)) {
+      it(`fs=${fsKind} seed=${seed}, 1000 ops`, async () => {
         const progress = { step: `seed=${seed} fs=${fsKind} open` };
-        const totals = await settles(runStorageModel(seed, fsKind, 500, progress), () => progress.step, 30_000);
+        const totals = await settles(runStorageModel(seed, fsKind, 1000, progress), () => progress.step, 40_000);
         check(totals, `seed=${seed} fs=${fsKind}`);
       });
     }
