@@ -28,7 +28,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { AbortError, writeTables, type TableWriterContext } from "./compaction/table-writer.js";
 import { CompactionFilter } from "./compaction/compaction-filter.js";
 import { CompactionPicker, L0_SLOWDOWN_TRIGGER, L0_STOP_TRIGGER, type CompactionPlan } from "./compaction/picker.js";
-import { DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError } from "./errors.js";
+import { CorruptionError, DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError } from "./errors.js";
 import type { FileLock, FileSystem } from "./fs/fs.js";
 import {
   lockPath,
@@ -258,6 +258,18 @@ export class Engine {
       fs.mkdirp(sstDir(dir));
       const versions = new VersionSet(fs, dir);
       const found = versions.recover();
+      if (!found.found) {
+        // Without CURRENT every table would look like an orphan: refuse rather than delete data.
+        // (A manifest without CURRENT is fine: a crash during the very first open leaves one.)
+        const tables = fs.list(sstDir(dir)).filter((n) => parseTableFileName(n) !== undefined);
+        if (tables.length > 0) {
+          throw new CorruptionError(
+            path.join(dir, "CURRENT"),
+            0,
+            `CURRENT is missing but ${tables.length} tables exist; refusing to open (nothing was deleted)`,
+          );
+        }
+      }
       const memtable = new Memtable();
       const recovery: EngineStats["recovery"] = {
         logsReplayed: 0,

@@ -410,6 +410,41 @@ describe("writes issued together", () => {
   });
 });
 
+describe("close", () => {
+  it("waits for writes issued before it (as Database.close() promises) and refuses later ones", async () => {
+    const dir = tempDir();
+    let db = await openDb(dir);
+    let c = users(db);
+    await c.insertMany(PEOPLE);
+    // Issued, not awaited, then close(): each of these was issued before close() was called.
+    const writes = Promise.allSettled([
+      c.insert({ _id: "new", name: "New", age: 50 }),
+      c.insertMany([{ _id: "m1", name: "M1" }, { _id: "m2", name: "M2" }]),
+      c.update("ada", { $set: { age: 99 } }),
+      c.delete("bob"),
+      c.replace("cy", { name: "Cy 2" }),
+    ]);
+    await db.close();
+    const outcomes = (await writes).map((r) => (r.status === "fulfilled" ? "ok" : String(r.reason)));
+    await expect(c.insert({ name: "after close" })).rejects.toThrow(/closed/);
+
+    db = await openDb(dir);
+    c = users(db);
+    const stored = {
+      new: (await c.get("new"))?.age,
+      many: await c.count({ _id: { $in: ["m1", "m2"] } }),
+      ada: (await c.get("ada"))?.age,
+      bob: await c.get("bob"),
+      cy: (await c.get("cy"))?.name,
+      byAge: ids(await c.find({ age: 99 }).toArray()),
+    };
+    expect({ outcomes, stored }).toEqual({
+      outcomes: ["ok", "ok", "ok", "ok", "ok"],
+      stored: { new: 50, many: 2, ada: 99, bob: undefined, cy: "Cy 2", byAge: ["ada"] },
+    });
+  });
+});
+
 describe("persistence", () => {
   it("everything survives close/reopen and compaction", async () => {
     const dir = tempDir();

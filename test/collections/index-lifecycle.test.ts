@@ -325,6 +325,39 @@ describe("interrupted builds and drops", () => {
     }
   });
 
+  it("close() during a build: the build resumes at the next open; a write issued before close() is kept", async () => {
+    const dir = tempDir();
+    let db = await openDb(dir);
+    await db.collection("users", User).insertMany(people(3000));
+    await db.close();
+
+    db = await openDb(dir);
+    const users = db.collection("users", User, { indexes: [{ fields: ["email"], unique: true }] });
+    // Waits for the build, which close() below interrupts.
+    const write = users.insert({ _id: "during", name: "d", email: "during@x", age: 1, city: "Oslo" }).then(
+      () => "inserted",
+      (e: unknown) => `rejected: ${String(e)}`,
+    );
+    const ready = users.ready().then(
+      () => "ready",
+      (e: unknown) => `rejected: ${String(e)}`,
+    );
+    await db.close();
+    await ready;
+    const outcome = await write;
+
+    expect(keyspaceProblems(await raw(dir))).toEqual([]);
+    db = await openDb(dir);
+    const again = db.collection("users", User, { indexes: [{ fields: ["email"], unique: true }] });
+    await again.ready();
+    expect(again.indexes().map((i) => i.state)).toEqual(["ready"]);
+    expect(await again.count({ email: { $gte: "" } })).toBe(outcome === "inserted" ? 3001 : 3000);
+    await db.close();
+    expect(keyspaceProblems(await raw(dir))).toEqual([]);
+    // Database.close() "waits for pending writes": one issued before it must not be refused.
+    expect(outcome).toBe("inserted");
+  });
+
   it("SIGKILL in the middle of a large build: the next open completes it", { timeout: 120_000 }, async () => {
     const [seed] = testSeeds(1) as [number];
     const rng = new Rng(seed);
