@@ -405,6 +405,35 @@ describe("the manifest at open", () => {
     expect(Buffer.from((await again.get(utf8("k")))!).toString()).toBe("v");
   });
 
+  it("refuses to open, deleting nothing, when CURRENT is missing but tables exist", async () => {
+    const dir = scratch.dir();
+    const engine = await Engine.open(dir);
+    await engine.put(utf8("k"), utf8("v"));
+    await engine.close(); // close() flushes: one table in sst/
+    const tables = fs.readdirSync(path.join(dir, "sst"));
+    expect(tables.length).toBeGreaterThan(0);
+    fs.unlinkSync(path.join(dir, "CURRENT"));
+    const err = await Engine.open(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptionError);
+    expect((err as CorruptionError).file).toBe(path.join(dir, "CURRENT"));
+    expect(fs.readdirSync(path.join(dir, "sst"))).toEqual(tables);
+  });
+
+  it("opens when CURRENT is missing beside a manifest but no table (a crash during the first open)", async () => {
+    const dir = scratch.dir();
+    const engine = await Engine.open(dir);
+    await engine.put(utf8("k"), utf8("v"), { sync: true });
+    // Simulate the crash: the log and a manifest exist, CURRENT was never renamed into place.
+    const copy = scratch.dir();
+    copyDb(dir, copy);
+    await engine.close();
+    fs.rmSync(path.join(copy, "CURRENT"));
+    fs.rmSync(path.join(copy, "LOCK"), { force: true });
+    for (const t of fs.readdirSync(path.join(copy, "sst"))) fs.rmSync(path.join(copy, "sst", t));
+    const again = scratch.track(await Engine.open(copy));
+    expect(Buffer.from((await again.get(utf8("k")))!).toString()).toBe("v");
+  });
+
   it("removes tables the manifest does not name, temp tables, a temp CURRENT and stale manifests", async () => {
     const dir = scratch.dir();
     const model = new KvModel();
