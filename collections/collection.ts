@@ -90,8 +90,12 @@ export class Collection<S extends DocumentSchema> {
   private readonly emitter = new EventEmitter<CollectionEvents<Doc<S>>>();
   private meta: CollectionMeta;
   private readonly docPrefix: Uint8Array;
+  private readonly preparation: Promise<void>;
   private readonly readyPromise: Promise<void>;
+  /** Preparation failed in a way that leaves the collection unusable (e.g. an I/O error). */
   private failed: unknown = undefined;
+  /** An index build failed (e.g. duplicates under a new unique index); the index was removed. */
+  private buildFailure: unknown = undefined;
 
   /** @internal Use `db.collection()`. */
   constructor(
@@ -123,17 +127,25 @@ export class Collection<S extends DocumentSchema> {
     }
     this.meta = meta;
     this.docPrefix = documentPrefix(meta.id);
-    this.readyPromise = this.prepare(existing).catch((err: unknown) => {
+    // Tracked by the store, so that close() waits for index builds in progress.
+    this.preparation = store.run(() => this.prepare(existing)).catch((err: unknown) => {
       this.failed = err;
-      throw err;
     });
-    // Errors surface through every later call; an unobserved failure must not crash the process.
+    this.readyPromise = this.preparation.then(() => {
+      if (this.failed !== undefined) throw this.failed;
+      if (this.buildFailure !== undefined) throw this.buildFailure;
+    });
+    // Failures surface through ready() and later calls; an unobserved one must not crash the process.
     this.readyPromise.catch(() => undefined);
   }
 
   // ------------------------------------------------------------------ preparation
 
-  /** Resolves once every index of the collection is built (rejects if a build failed). */
+  /**
+   * Resolves once every index of the collection is built. Rejects if a build failed, for example
+   * with `UniqueConstraintError` when a new unique index meets duplicate values; the failed index
+   * is then removed and the collection stays usable without it.
+   */
   ready(): Promise<void> {
     return this.readyPromise;
   }
@@ -160,7 +172,8 @@ export class Collection<S extends DocumentSchema> {
         next.indexes = next.indexes.filter((i) => i.id !== idx.id);
         await this.store.commit([], [], next);
         this.meta = next;
-        throw err;
+        this.buildFailure ??= err;
+        continue;
       }
       const next = cloneMeta(this.meta);
       const built = next.indexes.find((i) => i.id === idx.id)!;
@@ -215,8 +228,13 @@ export class Collection<S extends DocumentSchema> {
   }
 
   private async prepared(): Promise<void> {
+    await this.preparation;
     if (this.failed !== undefined) throw this.failed;
-    await this.readyPromise;
+  }
+
+  /** @internal An index build failed: `db.collection()` may open the collection afresh. */
+  get hasBuildFailure(): boolean {
+    return this.buildFailure !== undefined || this.failed !== undefined;
   }
 
   // ------------------------------------------------------------------ validation
@@ -359,88 +377,102 @@ export class Collection<S extends DocumentSchema> {
    * @throws ValidationError when the document fails the schema (nothing written).
    * @throws UniqueConstraintError when `_id` or a unique index value is taken (nothing written).
    */
-  async insert(doc: InsertDoc<S>): Promise<Doc<S>> {
-    const { id, doc: stored } = this.validate(doc);
-    await this.prepared();
-    if (this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
-    await this.writeDocuments([{ id, before: undefined, after: stored }]);
-    return stored as Doc<S>;
+  insert(doc: InsertDoc<S>): Promise<Doc<S>> {
+    return this.store.run(async () => {
+      const { id, doc: stored } = this.validate(doc);
+      await this.prepared();
+      if (this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
+      await this.writeDocuments([{ id, before: undefined, after: stored }]);
+      return stored as Doc<S>;
+    });
   }
 
   /** Inserts every document or none (one batch, one seq). Resolves with the stored documents. */
-  async insertMany(docs: readonly InsertDoc<S>[]): Promise<Doc<S>[]> {
-    if (!Array.isArray(docs)) throw new InvalidArgumentError("lsmdoc: insertMany() takes an array of documents");
-    const prepared = docs.map((d) => this.validate(d));
-    await this.prepared();
-    const ids = new Set<string>();
-    for (const { id } of prepared) {
-      if (ids.has(id) || this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
-      ids.add(id);
-    }
-    if (prepared.length > 0) await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc })));
-    return prepared.map((p) => p.doc as Doc<S>);
+  insertMany(docs: readonly InsertDoc<S>[]): Promise<Doc<S>[]> {
+    return this.store.run(async () => {
+      if (!Array.isArray(docs)) throw new InvalidArgumentError("lsmdoc: insertMany() takes an array of documents");
+      const prepared = docs.map((d) => this.validate(d));
+      await this.prepared();
+      const ids = new Set<string>();
+      for (const { id } of prepared) {
+        if (ids.has(id) || this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
+        ids.add(id);
+      }
+      if (prepared.length > 0) await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc })));
+      return prepared.map((p) => p.doc as Doc<S>);
+    });
   }
 
   /**
    * Applies update operators to the document with `_id` `id`, validates the result with the schema
    * and writes it. Resolves with the new document, or undefined when there is no such document.
    */
-  async update(id: string, update: Update<Doc<S>>): Promise<Doc<S> | undefined> {
-    checkId(id);
-    const compiled = compileUpdate(update);
-    await this.prepared();
-    const before = this.latest(id);
-    if (before === undefined) return undefined;
-    const after = this.validate(compiled.apply(before), id).doc;
-    await this.writeDocuments([{ id, before, after }]);
-    return after as Doc<S>;
+  update(id: string, update: Update<Doc<S>>): Promise<Doc<S> | undefined> {
+    return this.store.run(async () => {
+      checkId(id);
+      const compiled = compileUpdate(update);
+      await this.prepared();
+      const before = this.latest(id);
+      if (before === undefined) return undefined;
+      const after = this.validate(compiled.apply(before), id).doc;
+      await this.writeDocuments([{ id, before, after }]);
+      return after as Doc<S>;
+    });
   }
 
   /** Applies `update` to every document matching `filter` in one batch. Resolves with the count. */
-  async updateMany(filter: Filter<Doc<S>>, update: Update<Doc<S>>): Promise<number> {
-    const matcher = compileFilter(filter);
-    const compiled = compileUpdate(update);
-    await this.prepared();
-    const transitions = this.matchingLatest(matcher).map((before) => ({
-      id: before._id as string,
-      before,
-      after: this.validate(compiled.apply(before), before._id as string).doc,
-    }));
-    if (transitions.length > 0) await this.writeDocuments(transitions);
-    return transitions.length;
+  updateMany(filter: Filter<Doc<S>>, update: Update<Doc<S>>): Promise<number> {
+    return this.store.run(async () => {
+      const matcher = compileFilter(filter);
+      const compiled = compileUpdate(update);
+      await this.prepared();
+      const transitions = this.matchingLatest(matcher).map((before) => ({
+        id: before._id as string,
+        before,
+        after: this.validate(compiled.apply(before), before._id as string).doc,
+      }));
+      if (transitions.length > 0) await this.writeDocuments(transitions);
+      return transitions.length;
+    });
   }
 
   /**
    * Replaces the whole document `id` with `doc` (validated). Resolves with the new document, or
    * undefined when there is no such document.
    */
-  async replace(id: string, doc: InsertDoc<S>): Promise<Doc<S> | undefined> {
-    checkId(id);
-    const { doc: after } = this.validate(doc, id);
-    await this.prepared();
-    const before = this.latest(id);
-    if (before === undefined) return undefined;
-    await this.writeDocuments([{ id, before, after }]);
-    return after as Doc<S>;
+  replace(id: string, doc: InsertDoc<S>): Promise<Doc<S> | undefined> {
+    return this.store.run(async () => {
+      checkId(id);
+      const { doc: after } = this.validate(doc, id);
+      await this.prepared();
+      const before = this.latest(id);
+      if (before === undefined) return undefined;
+      await this.writeDocuments([{ id, before, after }]);
+      return after as Doc<S>;
+    });
   }
 
   /** Deletes the document `id`; resolves with true when it existed. */
-  async delete(id: string): Promise<boolean> {
-    checkId(id);
-    await this.prepared();
-    const before = this.latest(id);
-    if (before === undefined) return false;
-    await this.writeDocuments([{ id, before, after: undefined }]);
-    return true;
+  delete(id: string): Promise<boolean> {
+    return this.store.run(async () => {
+      checkId(id);
+      await this.prepared();
+      const before = this.latest(id);
+      if (before === undefined) return false;
+      await this.writeDocuments([{ id, before, after: undefined }]);
+      return true;
+    });
   }
 
   /** Deletes every document matching `filter` in one batch; resolves with the count. */
-  async deleteMany(filter: Filter<Doc<S>>): Promise<number> {
-    const matcher = compileFilter(filter);
-    await this.prepared();
-    const transitions = this.matchingLatest(matcher).map((before) => ({ id: before._id as string, before, after: undefined }));
-    if (transitions.length > 0) await this.writeDocuments(transitions);
-    return transitions.length;
+  deleteMany(filter: Filter<Doc<S>>): Promise<number> {
+    return this.store.run(async () => {
+      const matcher = compileFilter(filter);
+      await this.prepared();
+      const transitions = this.matchingLatest(matcher).map((before) => ({ id: before._id as string, before, after: undefined }));
+      if (transitions.length > 0) await this.writeDocuments(transitions);
+      return transitions.length;
+    });
   }
 
   /**
@@ -453,8 +485,12 @@ export class Collection<S extends DocumentSchema> {
     try {
       const plan = planQuery(this.meta, matcher, []);
       const out: AnyDoc[] = [];
-      for (const committed of candidates(this.store, this.meta, plan, ANY, snapshot)) {
-        const doc = this.latest(committed._id as string);
+      const ids = new Set<string>();
+      for (const committed of candidates(this.store, this.meta, plan, ANY, snapshot)) ids.add(committed._id as string);
+      // Documents written by batches not committed yet may match only in their latest version.
+      for (const key of this.store.pendingKeys(this.docPrefix)) ids.add(decodeIdFromDocKey(key, this.docPrefix.length));
+      for (const id of ids) {
+        const doc = this.latest(id);
         if (doc !== undefined && matcher.matches(doc)) out.push(doc);
       }
       return out;
@@ -466,11 +502,13 @@ export class Collection<S extends DocumentSchema> {
   // ------------------------------------------------------------------ reads
 
   /** The document with `_id` `id`, or undefined. */
-  async get(id: string): Promise<Doc<S> | undefined> {
-    checkId(id);
-    await this.prepared();
-    const bytes = this.store.engine.getSync(documentKey(this.docPrefix, id));
-    return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
+  get(id: string): Promise<Doc<S> | undefined> {
+    return this.store.run(async () => {
+      checkId(id);
+      await this.prepared();
+      const bytes = this.store.engine.getSync(documentKey(this.docPrefix, id));
+      return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
+    });
   }
 
   private cursorSpec(matcher: CompiledFilter, rawFilter: unknown, sort: SortSpec, skip: number, limit: number | undefined): CursorSpec {
@@ -498,16 +536,20 @@ export class Collection<S extends DocumentSchema> {
   }
 
   /** The first document matching `filter` (in `sort` order when given), or undefined. */
-  async findOne(filter: Filter<Doc<S>> = {}, options: Omit<FindOptions<Doc<S>>, "limit"> = {}): Promise<Doc<S> | undefined> {
-    if (options === null || typeof options !== "object") throw new InvalidArgumentError("lsmdoc: find options must be an object");
-    const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
-    return first;
+  findOne(filter: Filter<Doc<S>> = {}, options: Omit<FindOptions<Doc<S>>, "limit"> = {}): Promise<Doc<S> | undefined> {
+    return this.store.run(async () => {
+      if (options === null || typeof options !== "object") throw new InvalidArgumentError("lsmdoc: find options must be an object");
+      const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
+      return first;
+    });
   }
 
   /** How many documents match `filter`. */
-  async count(filter: Filter<Doc<S>> = {}): Promise<number> {
-    const matcher = compileFilter(filter);
-    return countMatches(this.cursorSpec(matcher, filter, [], 0, undefined));
+  count(filter: Filter<Doc<S>> = {}): Promise<number> {
+    return this.store.run(async () => {
+      const matcher = compileFilter(filter);
+      return countMatches(this.cursorSpec(matcher, filter, [], 0, undefined));
+    });
   }
 
   // ------------------------------------------------------------------ events

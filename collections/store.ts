@@ -14,6 +14,7 @@
 import { EventEmitter } from "eventemitter3";
 import { Engine } from "../engine/db.js";
 import type { EngineOptions } from "../engine/options.js";
+import { DatabaseClosedError } from "../engine/errors.js";
 import { WriteBatch } from "../engine/write-batch.js";
 import { decodeCatalogEntry, encodeCatalogEntry, type CollectionMeta } from "./catalog.js";
 import { CATALOG_RANGE } from "./keyspace.js";
@@ -46,6 +47,9 @@ export class DocumentStore {
   private nextCollectionId = 1;
   private readonly pending = new Map<string, Pending>();
   private opCounter = 0;
+  /** Collection operations and index builds not finished yet: close() waits for them. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing: Promise<void> | null = null;
 
   private constructor(readonly engine: Engine) {}
 
@@ -78,6 +82,28 @@ export class DocumentStore {
 
   allocateCollectionId(): number {
     return this.nextCollectionId++;
+  }
+
+  /**
+   * Runs a collection operation, tracked so that `close()` waits for it. Refused once closing has
+   * begun.
+   */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closing !== null) return Promise.reject(new DatabaseClosedError());
+    const p = operation();
+    this.inflight.add(p);
+    const done = (): void => void this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Keys written by batches handed to the engine but not committed yet, under `prefix`. */
+  pendingKeys(prefix: Uint8Array): Uint8Array[] {
+    if (this.pending.size === 0) return [];
+    const p = overlayKey(prefix);
+    const out: Uint8Array[] = [];
+    for (const k of this.pending.keys()) if (k.startsWith(p)) out.push(Buffer.from(k, "latin1"));
+    return out;
   }
 
   /** The latest value of `key`, pending writes included. */
@@ -156,7 +182,12 @@ export class DocumentStore {
     process.emitWarning(`lsmdoc: a change listener threw: ${(err as Error)?.stack ?? String(err)}`, "LsmdocListenerWarning");
   }
 
+  /** Waits for every operation issued before it (and the index builds they wait on), then closes the engine. */
   close(): Promise<void> {
-    return this.engine.close();
+    this.closing ??= (async () => {
+      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+      await this.engine.close();
+    })();
+    return this.closing;
   }
 }

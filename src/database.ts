@@ -55,7 +55,7 @@ export class Database {
     }
     this.store.engine.assertOpen();
     const current = this.open.get(name);
-    if (current !== undefined) {
+    if (current !== undefined && !current.hasBuildFailure) {
       if (current.sameDefinition(schema, options)) return current as unknown as Collection<S>;
       throw new InvalidArgumentError(`lsmdoc: collection "${name}" is already open with a different schema or indexes`);
     }

@@ -453,6 +453,59 @@ async function run(seed: number): Promise<void> {
   await db.close();
 }
 
+describe("the model itself", () => {
+  // The model is the reference, so it is checked by hand first, on the semantics most easily
+  // gotten wrong: missing vs null, arrays, type brackets, negations.
+  const docs: ModelDoc[] = [
+    { _id: "a", email: "a", age: 5, tags: ["x", "y"], score: 1 },
+    { _id: "b", email: "b", age: "5", tags: [], score: 2, nested: { x: 1 } },
+    { _id: "c", email: "c", age: null, tags: ["y"], score: 3, nested: { x: 2, y: "p" } },
+    { _id: "d", email: "d", tags: ["x"], score: 4 },
+  ];
+  const model = new DocModel({ validate: validateItem, indexes: INDEXES });
+  model.insertMany(docs, docs.map((d) => d._id));
+  const CASES: Array<[Obj, string[]]> = [
+    [{ age: 5 }, ["a"]],
+    [{ age: { $gt: 4 } }, ["a"]],
+    [{ age: { $gte: "5" } }, ["b"]],
+    [{ age: null }, ["c", "d"]],
+    [{ age: { $lte: null } }, ["c", "d"]],
+    [{ age: { $lt: null } }, []],
+    [{ age: { $exists: true } }, ["a", "b", "c"]],
+    [{ age: { $ne: 5 } }, ["b", "c", "d"]],
+    [{ age: { $nin: [5, null] } }, ["b"]],
+    [{ age: { $not: { $gt: 1 } } }, ["b", "c", "d"]],
+    [{ tags: "x" }, ["a", "d"]],
+    [{ tags: ["x", "y"] }, ["a"]],
+    [{ tags: [] }, ["b"]],
+    [{ tags: { $gt: "x" } }, ["a", "c"]],
+    [{ "nested.x": { $gte: 1 } }, ["b", "c"]],
+    [{ "nested.y": { $exists: false } }, ["a", "b", "d"]],
+    [{ $or: [{ score: 1 }, { "nested.y": "p" }] }, ["a", "c"]],
+    [{ $nor: [{ score: 1 }, { "nested.y": "p" }] }, ["b", "d"]],
+    [{ $and: [{ score: { $gt: 1 } }, { score: { $lt: 4 } }] }, ["b", "c"]],
+  ];
+  it("matches hand-checked cases", () => {
+    for (const [filter, expected] of CASES) expect(model.query(filter).map((d) => d._id), JSON.stringify(filter)).toEqual(expected);
+  });
+  it("sorts missing and null first, then by type, and arrays by their extreme element", () => {
+    expect(model.query({}, { sort: [["age", 1]] }).map((d) => d._id)).toEqual(["c", "d", "a", "b"]);
+    expect(model.query({}, { sort: [["age", -1]] }).map((d) => d._id)).toEqual(["b", "a", "c", "d"]);
+    expect(model.query({}, { sort: [["tags", 1]] }).map((d) => d._id)).toEqual(["b", "a", "d", "c"]);
+    expect(model.query({}, { sort: [["tags", -1]] }).map((d) => d._id)).toEqual(["a", "c", "d", "b"]);
+  });
+  it("refuses unique clashes, missing values included", () => {
+    const m = new DocModel({ validate: validateItem, indexes: INDEXES });
+    expect(m.insert({ email: "a" }, "1").ok).toBe(true);
+    const clash = m.insert({ email: "a" }, "2");
+    expect(clash.ok).toBe(false);
+    expect(!clash.ok && clash.unique?.index).toBe("email");
+    expect(m.updateMany({}, { $set: { email: "z" } }).ok).toBe(true);
+    expect(m.insertMany([{ email: "p" }, { email: "p" }], ["3", "4"]).ok).toBe(false);
+    expect(m.docs.size).toBe(1);
+  });
+});
+
 describe("collections against an in-memory model", () => {
   for (const seed of SEEDS) {
     it(`random operations (seed ${seed})`, { timeout: SOAK ? 1_800_000 : 60_000 }, async () => {
