@@ -6,7 +6,6 @@
  * range the planner would scan). LSMDOC_SEED replays a run; the seed is in every assertion message.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../engine/errors.js";
 import {
   compileElementMatcher,
   compileFilter,
@@ -17,19 +16,9 @@ import {
 } from "../../collections/filter.js";
 import { compareIndexValues, encodeIndexValue, inRange, keyRange, type IndexValue } from "../../collections/key-codec.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
+import { expectInvalid } from "../fixtures/expect-helpers.js";
 
 const matches = (filter: unknown, doc: unknown): boolean => compileFilter(filter).matches(doc);
-
-function expectInvalid(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, "expected an InvalidArgumentError").toBeInstanceOf(InvalidArgumentError);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Hand-written semantics

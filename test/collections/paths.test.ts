@@ -4,7 +4,7 @@
  * value domain check.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../engine/errors.js";
+import { deepFreeze, expectInvalid } from "../fixtures/expect-helpers.js";
 import {
   checkValue,
   deepEqual,
@@ -17,26 +17,6 @@ import {
   setPath,
   unsetPath,
 } from "../../collections/paths.js";
-
-/** Freezes `v` and everything inside it, so a mutation throws (test files are strict mode). */
-function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !(v instanceof Date)) {
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
-
-function expectInvalid(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, "expected an InvalidArgumentError").toBeInstanceOf(InvalidArgumentError);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
-}
 
 describe("parsePath", () => {
   it("splits valid paths at dots", () => {

@@ -8,25 +8,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../engine/errors.js";
 import { applyUpdate, compileUpdate, validateUpdate } from "../../collections/update.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !(v instanceof Date)) {
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
-
-function expectInvalid(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, "expected an InvalidArgumentError").toBeInstanceOf(InvalidArgumentError);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
-}
+import { deepFreeze, expectInvalid } from "../fixtures/expect-helpers.js";
 
 /** Applies to a frozen copy, so that a mutation of the input fails the test. */
 function upd(doc: Record<string, unknown>, update: unknown): Record<string, unknown> {
