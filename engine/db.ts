@@ -462,7 +462,7 @@ export class Engine {
     // Durable: make visible in seq order, then acknowledge.
     const mem = this.mem;
     for (const w of group) {
-      // The memtable keeps views into the encoded record, not the caller's arrays.
+      // Insert what the log holds, not the caller's arrays (add() copies the bytes).
       const record = decodeRecord(w.payload!);
       if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
       for (const e of record.entries) mem.add(w.seq, e.kind, e.key, e.value);

@@ -1,15 +1,15 @@
 /**
  * The memtable: the newest writes, in memory, in internal-key order. Every version of a key and
- * every tombstone is kept (a snapshot may need an old one); flush (issue 4) turns a full memtable
- * into an SSTable. Size is counted in bytes so that `memtableSize` bounds memory.
+ * every tombstone is kept (a snapshot may need an old one); flush turns a full memtable into an
+ * SSTable. Size is counted in bytes so that `memtableSize` bounds memory.
+ *
+ * Entries are copied into the skip list's arena on `add`, so callers may reuse their arrays. Keys
+ * and values handed out (`get`, the iterator) are views of arena bytes that never change, so they
+ * stay valid for as long as they are held, across cursor moves and later writes alike.
  */
 import type { InternalIterator } from "../iterator/internal-iterator.js";
-import { compareBytes } from "../util/bytes.js";
 import { EntryKind } from "../wal/record.js";
-import { SkipList, type SkipNode } from "./skiplist.js";
-
-/** Estimated bytes of bookkeeping per entry (node object, arrays, pointers). */
-const ENTRY_OVERHEAD = 64;
+import { NIL, SkipList } from "./skiplist.js";
 
 /** What a memtable knows about a key at a sequence number. */
 export type LookupResult =
@@ -20,11 +20,13 @@ const NOT_FOUND: LookupResult = { found: false };
 
 export class Memtable {
   private readonly list = new SkipList();
-  private bytes = 0;
 
-  /** Approximate memory held, in bytes. */
+  /**
+   * Memory held for entries, in bytes: key and value bytes (a replaced value's old bytes
+   * included, since views of them may be held) plus the index's node slots.
+   */
   get approximateBytes(): number {
-    return this.bytes;
+    return this.list.bytesUsed;
   }
 
   /** Number of entries (versions, tombstones included). */
@@ -32,15 +34,17 @@ export class Memtable {
     return this.list.size;
   }
 
+  /** Adds a version; one with the same (key, seq) is replaced. Copies `key` and `value`. */
   add(seq: number, kind: EntryKind, key: Uint8Array, value: Uint8Array): void {
-    if (this.list.insert(key, seq, kind, value)) this.bytes += key.length + value.length + ENTRY_OVERHEAD;
+    this.list.insert(key, seq, kind, value);
   }
 
   /** The newest version of `key` with seq <= `seq`, tombstones included. */
   get(key: Uint8Array, seq: number): LookupResult {
-    const n = this.list.seek(key, seq);
-    if (n === null || compareBytes(n.key, key) !== 0) return NOT_FOUND;
-    return { found: true, kind: n.kind, value: n.value, seq: n.seq };
+    const list = this.list;
+    const n = list.seek(key, seq);
+    if (n === NIL || !list.keyEquals(n, key)) return NOT_FOUND;
+    return { found: true, kind: list.kindOf(n), value: list.valueOf(n), seq: list.seqOf(n) };
   }
 
   iterator(): InternalIterator {
@@ -48,43 +52,55 @@ export class Memtable {
   }
 }
 
+/**
+ * A cursor over the skip list. Holds a node index, which stays valid while inserts continue. The
+ * key view of the current node is made on first use and kept until the cursor moves, since the
+ * merging iterator asks for the key several times per step (keys never change; a value may be
+ * replaced in place, so its view is made per call).
+ */
 class MemtableIterator implements InternalIterator {
-  private node: SkipNode | null = null;
+  private node = NIL;
+  private keyView: Uint8Array | null = null;
 
   constructor(private readonly list: SkipList) {}
 
+  private moveTo(node: number): void {
+    this.node = node;
+    this.keyView = null;
+  }
+
   valid(): boolean {
-    return this.node !== null;
+    return this.node !== NIL;
   }
   seekToFirst(): void {
-    this.node = this.list.first();
+    this.moveTo(this.list.first());
   }
   seekToLast(): void {
-    this.node = this.list.last();
+    this.moveTo(this.list.last());
   }
   seek(key: Uint8Array, seq: number): void {
-    this.node = this.list.seek(key, seq);
+    this.moveTo(this.list.seek(key, seq));
   }
   next(): void {
-    this.node = this.node!.next[0]!;
+    this.moveTo(this.list.next(this.node));
   }
   prev(): void {
-    this.node = this.list.findLessThan(this.node!);
+    this.moveTo(this.list.findLessThan(this.node));
   }
   key(): Uint8Array {
-    return this.node!.key;
+    return (this.keyView ??= this.list.keyOf(this.node));
   }
   seq(): number {
-    return this.node!.seq;
+    return this.list.seqOf(this.node);
   }
   kind(): EntryKind {
-    return this.node!.kind;
+    return this.list.kindOf(this.node);
   }
   value(): Uint8Array {
-    return this.node!.value;
+    return this.list.valueOf(this.node);
   }
   close(): void {
-    this.node = null;
+    this.moveTo(NIL);
   }
 }
 
