@@ -13,7 +13,7 @@ import { Engine } from "lsmdoc";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const VALUE_BYTES = Number(process.argv[3] ?? 100);
-const BATCH = 1000;
+const BATCH = 100;
 
 function key(i: number): Uint8Array {
   const k = new Uint8Array(16);
@@ -88,7 +88,8 @@ async function fill(name: string, order: (i: number) => number): Promise<void> {
     for (let i = 0; i < reads; i++) {
       if (engine.getSync(key(perm[i]!)) === undefined) throw new Error(`missing key ${perm[i]}`);
     }
-    console.log(`random gets/s        ${Math.round((reads / (performance.now() - t)) * 1000)} (getSync; block cache hits ${s.blockCache.hits})`);
+    const cache = engine.stats().blockCache;
+    console.log(`random gets/s        ${Math.round((reads / (performance.now() - t)) * 1000)} (getSync; block cache ${cache.hits} hits / ${cache.misses} misses)`);
     t = performance.now();
     let scanned = 0;
     for await (const _ of engine.iterate()) scanned++;

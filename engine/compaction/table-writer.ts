@@ -19,7 +19,7 @@ import { TableBuilder } from "../sstable/table-builder.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { CompactionFilter } from "./compaction-filter.js";
 
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 
 export interface TableWriterContext {
   fs: FileSystem;
