@@ -186,7 +186,7 @@ export class Collection<S extends DocumentSchema> {
   private async deleteRange(prefix: Uint8Array): Promise<void> {
     const range = prefixRange(prefix);
     for (;;) {
-      const it = this.store.engine.iterate({ gte: range.gte, lt: range.lt, limit: BUILD_BATCH * 4 });
+      const it = this.store.kv.iterate({ gte: range.gte, lt: range.lt, limit: BUILD_BATCH * 4 });
       const changes: KeyChange[] = [];
       for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) changes.push({ key: e[0], value: null });
       if (changes.length === 0) return;
@@ -198,7 +198,7 @@ export class Collection<S extends DocumentSchema> {
     const range = prefixRange(this.docPrefix);
     let after: Uint8Array | undefined;
     for (;;) {
-      const it = this.store.engine.iterate(after ? { gt: after, lt: range.lt, limit: BUILD_BATCH } : { gte: range.gte, lt: range.lt, limit: BUILD_BATCH });
+      const it = this.store.kv.iterate(after ? { gt: after, lt: range.lt, limit: BUILD_BATCH } : { gte: range.gte, lt: range.lt, limit: BUILD_BATCH });
       const changes: KeyChange[] = [];
       const claimed = new Map<string, string>();
       let n = 0;
@@ -481,7 +481,7 @@ export class Collection<S extends DocumentSchema> {
    * re-checked, so a write computed now never acts on a stale document.
    */
   private matchingLatest(matcher: CompiledFilter): AnyDoc[] {
-    const snapshot = this.store.engine.snapshot();
+    const snapshot = this.store.kv.snapshot();
     try {
       const plan = planQuery(this.meta, matcher, []);
       const out: AnyDoc[] = [];
@@ -506,7 +506,7 @@ export class Collection<S extends DocumentSchema> {
     return this.store.run(async () => {
       checkId(id);
       await this.prepared();
-      const bytes = this.store.engine.getSync(documentKey(this.docPrefix, id));
+      const bytes = this.store.kv.getSync(documentKey(this.docPrefix, id));
       return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
     });
   }

@@ -5,7 +5,7 @@
  * as the cursor is pulled, except when the sort must be done in memory, where at most skip + limit
  * documents are kept (a bounded top-k) when a limit is given.
  */
-import type { Snapshot } from "../engine/snapshot.js";
+import type { KvSnapshot } from "./kv-store.js";
 import type { CollectionMeta } from "./catalog.js";
 import type { CompiledFilter } from "./filter.js";
 import { decodeDocument } from "./document-codec.js";
@@ -86,13 +86,13 @@ function comparator(sort: SortSpec): (a: AnyDoc, b: AnyDoc) => number {
 }
 
 /** Reads the candidate documents of `plan` at `snapshot`, in the plan's order, filtered. */
-export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: QueryPlan, filter: CompiledFilter, snapshot: Snapshot): Generator<AnyDoc> {
-  const engine = store.engine;
+export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: QueryPlan, filter: CompiledFilter, snapshot: KvSnapshot): Generator<AnyDoc> {
+  const kv = store.kv;
   const docPrefix = documentPrefix(meta.id);
   const seen = plan.dedupe ? new Set<string>() : undefined;
   const index = plan.index;
   for (const range of plan.ranges) {
-    const it = engine.iterate({ gte: range.gte, lt: range.lt, reverse: plan.reverse, snapshot });
+    const it = kv.iterate({ gte: range.gte, lt: range.lt, reverse: plan.reverse, snapshot });
     try {
       for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
         const [key, value] = e;
@@ -115,7 +115,7 @@ export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: Qu
             if (seen.has(id)) continue;
             seen.add(id);
           }
-          const body = engine.getSync(documentKey(docPrefix, id), { snapshot });
+          const body = kv.getSync(documentKey(docPrefix, id), snapshot);
           if (body === undefined) continue;
           doc = decodeDocument(id, body);
         }
@@ -175,7 +175,7 @@ export class Cursor<D> implements AsyncIterable<D> {
     this.started = true;
     const s = this.spec;
     let gen: Generator<AnyDoc> | undefined;
-    let snapshot: Snapshot | undefined;
+    let snapshot: KvSnapshot | undefined;
     const finish = (): void => {
       gen?.return(undefined);
       snapshot?.release();
@@ -185,7 +185,7 @@ export class Cursor<D> implements AsyncIterable<D> {
       next: async (): Promise<IteratorResult<D>> => {
         if (gen === undefined) {
           await s.ready();
-          snapshot = s.store.engine.snapshot();
+          snapshot = s.store.kv.snapshot();
           const meta = s.meta();
           gen = this.run(meta, s.plan(meta), snapshot);
         }
@@ -205,7 +205,7 @@ export class Cursor<D> implements AsyncIterable<D> {
     };
   }
 
-  private *run(meta: CollectionMeta, plan: QueryPlan, snapshot: Snapshot): Generator<AnyDoc> {
+  private *run(meta: CollectionMeta, plan: QueryPlan, snapshot: KvSnapshot): Generator<AnyDoc> {
     const { store, filter, skip, limit, sort } = this.spec;
     const source = candidates(store, meta, plan, filter, snapshot);
     if (limit === 0) return;
@@ -242,7 +242,7 @@ export class Cursor<D> implements AsyncIterable<D> {
 /** Counts the documents matching `filter` without sorting. */
 export async function countMatches(spec: Omit<CursorSpec, "sort" | "skip" | "limit">): Promise<number> {
   await spec.ready();
-  const snapshot = spec.store.engine.snapshot();
+  const snapshot = spec.store.kv.snapshot();
   try {
     const meta = spec.meta();
     let n = 0;

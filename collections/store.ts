@@ -15,10 +15,10 @@ import { EventEmitter } from "eventemitter3";
 import { Engine } from "../engine/db.js";
 import type { EngineOptions } from "../engine/options.js";
 import { DatabaseClosedError } from "../engine/errors.js";
-import { WriteBatch } from "../engine/write-batch.js";
 import { decodeCatalogEntry, encodeCatalogEntry, type CollectionMeta } from "./catalog.js";
 import { CATALOG_RANGE } from "./keyspace.js";
 import type { ChangeEvent, PendingEvent } from "./change-events.js";
+import { engineKvStore, type OrderedKvStore } from "./kv-store.js";
 
 /** A key change inside a document write: `value` null deletes. */
 export interface KeyChange {
@@ -51,20 +51,26 @@ export class DocumentStore {
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | null = null;
 
-  private constructor(readonly engine: Engine) {}
+  /** Every document operation goes through this interface only. */
+  readonly kv: OrderedKvStore;
+
+  /** `engine` serves the database's administration (stats, verify, compact) only. */
+  private constructor(readonly engine: Engine) {
+    this.kv = engineKvStore(engine);
+  }
 
   static async open(dir: string, options?: EngineOptions): Promise<DocumentStore> {
     const engine = await Engine.open(dir, options);
     const store = new DocumentStore(engine);
     try {
-      const it = engine.iterate({ gte: CATALOG_RANGE.gte, lt: CATALOG_RANGE.lt });
+      const it = store.kv.iterate({ gte: CATALOG_RANGE.gte, lt: CATALOG_RANGE.lt });
       for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
         const meta = decodeCatalogEntry(e[1]);
         store.catalog.set(meta.name, meta);
         store.nextCollectionId = Math.max(store.nextCollectionId, meta.id + 1);
       }
     } catch (err) {
-      await engine.close();
+      await store.kv.close();
       throw err;
     }
     return store;
@@ -112,7 +118,7 @@ export class DocumentStore {
       const p = this.pending.get(overlayKey(key));
       if (p !== undefined) return p.value ?? undefined;
     }
-    return this.engine.getSync(key);
+    return this.kv.getSync(key);
   }
 
   /**
@@ -121,16 +127,10 @@ export class DocumentStore {
    * resolving. Throws synchronously (nothing written) if a key or value is unacceptable.
    */
   commit(changes: readonly KeyChange[], events: readonly PendingEvent[], meta?: CollectionMeta): Promise<number> {
-    const batch = new WriteBatch();
-    for (const c of changes) {
-      if (c.value === null) batch.delete(c.key);
-      else batch.put(c.key, c.value);
-    }
-    if (meta !== undefined) {
-      const entry = encodeCatalogEntry(meta);
-      batch.put(entry.key, entry.value);
-    }
-    if (batch.length === 0) return Promise.resolve(this.engine.stats().seq);
+    const all = meta === undefined ? changes : [...changes, encodeCatalogEntry(meta)];
+    if (all.length === 0) return Promise.resolve(this.kv.lastSeq());
+    // Throws synchronously on an unacceptable key or value, before anything is registered.
+    const written = this.kv.write(all);
     const op = ++this.opCounter;
     const keys: string[] = [];
     for (const c of changes) {
@@ -142,7 +142,7 @@ export class DocumentStore {
     const settle = (): void => {
       for (const k of keys) if (this.pending.get(k)?.op === op) this.pending.delete(k);
     };
-    return this.engine.write(batch).then(
+    return written.then(
       (seq) => {
         settle();
         this.emit(events, seq);
@@ -186,7 +186,7 @@ export class DocumentStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-      await this.engine.close();
+      await this.kv.close();
     })();
     return this.closing;
   }

@@ -183,7 +183,7 @@ export class Engine {
   /** Seq of the newest write visible to readers. */
   private visibleSeq: number;
   /** Seq of the newest write handed to the log. */
-  private lastSeq: number;
+  private loggedSeq: number;
 
   private queue: PendingWrite[] = [];
   private commitScheduled = false;
@@ -227,7 +227,7 @@ export class Engine {
     this.versions = state.versions;
     this.tables = new TableCache(this.fs, dir, new BlockCache(options.blockCacheSize));
     this.mem = state.memtable;
-    this.lastSeq = state.lastSeq;
+    this.loggedSeq = state.lastSeq;
     this.visibleSeq = state.lastSeq;
     this.log = state.log;
     this.logNumber = state.logNumber;
@@ -436,7 +436,7 @@ export class Engine {
       for (const w of group) w.reject(this.failure);
       return;
     }
-    let seq = this.lastSeq;
+    let seq = this.loggedSeq;
     let needSync = false;
     const logBytesBefore = this.log.size;
     try {
@@ -447,7 +447,7 @@ export class Engine {
         this.log.addRecord(w.payload);
         if (w.sync) needSync = true;
       }
-      this.lastSeq = seq;
+      this.loggedSeq = seq;
       this.log.writePending();
       if (needSync) {
         await this.log.sync();
@@ -578,7 +578,7 @@ export class Engine {
     const result = await writeTables(this.writerContext(false), source, Infinity);
     const edit: VersionEdit = {
       logNumber: this.immLogNumber,
-      lastSeq: this.lastSeq,
+      lastSeq: this.loggedSeq,
       added: result.files.map((file) => ({ level: 0, file })),
     };
     try {
@@ -623,7 +623,7 @@ export class Engine {
     const result = await writeTables(this.writerContext(true), merged, TARGET_FILE_SIZE, filter);
     try {
       await this.versions.logAndApply({
-        lastSeq: this.lastSeq,
+        lastSeq: this.loggedSeq,
         deleted: deleted.map(({ level, number }) => ({ level, number })),
         added: result.files.map((file) => ({ level: plan.outputLevel, file })),
       });
@@ -958,6 +958,11 @@ export class Engine {
         skippedCorruption: [...this.recovery.skippedCorruption],
       },
     };
+  }
+
+  /** Sequence number of the newest write visible to readers. */
+  get lastSeq(): number {
+    return this.visibleSeq;
   }
 
   /** True once `close()` has been called. */
