@@ -179,6 +179,10 @@ export class Engine {
 
   private log: LogWriter;
   private logNumber: number;
+  /** The current log's directory entry was synced (done lazily, before its first synced write). */
+  private logDirSynced = false;
+  /** The current log holds records written without a sync after them. */
+  private logHasUnsynced = false;
 
   /** Seq of the newest write visible to readers. */
   private visibleSeq: number;
@@ -309,7 +313,6 @@ export class Engine {
 
       const logNumber = versions.newFileNumber();
       const log = new LogWriter(fs.create(logPath(dir, logNumber)));
-      await fs.syncDir(walDir(dir));
       versions.lastSeq = lastSeq;
       // With nothing recovered, every older log is obsolete now.
       if (memtable.entryCount === 0) versions.logNumber = logNumber;
@@ -450,8 +453,16 @@ export class Engine {
       this.loggedSeq = seq;
       this.log.writePending();
       if (needSync) {
+        // The log's directory entry must be durable before its first acknowledged synced write.
+        if (!this.logDirSynced) {
+          await this.fs.syncDir(walDir(this.dir));
+          this.logDirSynced = true;
+        }
         await this.log.sync();
+        this.logHasUnsynced = false;
         this.counters.syncs++;
+      } else {
+        this.logHasUnsynced = true;
       }
     } catch (err) {
       this.failure = asIOError(err, "write-ahead log write failed");
@@ -509,10 +520,17 @@ export class Engine {
    */
   private async switchMemtable(): Promise<void> {
     const number = this.versions.newFileNumber();
+    // Unsynced records of the old log are made durable first, so that a synced write in the new log
+    // can never survive a crash that loses earlier writes (acknowledged writes always form a prefix).
+    if (this.logHasUnsynced) {
+      await this.log.sync();
+      this.logHasUnsynced = false;
+    }
     const log = new LogWriter(this.fs.create(logPath(this.dir, number)));
-    await this.fs.syncDir(walDir(this.dir));
-    // Log and memtable change together, in one synchronous step.
+    // Log and memtable change together, in one synchronous step. The new log's directory entry is
+    // synced before its first synced write (commitGroup).
     this.log.close();
+    this.logDirSynced = false;
     this.log = log;
     this.logNumber = number;
     this.imm = this.mem;
@@ -1069,6 +1087,11 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
     return [new Uint8Array(e[0]), new Uint8Array(e[1])];
   }
 
+  /**
+   * The next entry, as the async iterator protocol asks. Entries are copies: the caller may keep
+   * or mutate them. Rejects if the engine was closed or a damaged block was read; either ends
+   * the iteration.
+   */
   next(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
     try {
       const e = this.nextSync();
@@ -1078,11 +1101,16 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
     }
   }
 
+  /**
+   * Ends the iteration early and releases its snapshot and open tables. `for await` calls it on
+   * `break`; call it yourself when stepping with `next()` by hand. Safe to call more than once.
+   */
   return(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
     this.finish();
     return Promise.resolve({ done: true, value: undefined });
   }
 
+  /** The iterator itself, so it can be used directly in `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
