@@ -170,6 +170,11 @@ export class Cursor<D> implements AsyncIterable<D> {
     return out;
   }
 
+  /**
+   * Streams the results for `for await`. The whole iteration reads one snapshot, so writes made
+   * while it runs are not seen; breaking out of the loop releases that snapshot. A cursor can be
+   * iterated once; call `find()` again for a second pass.
+   */
   [Symbol.asyncIterator](): AsyncIterator<D> {
     if (this.started) throw new Error("lsmdoc: a cursor can be iterated only once; call find() again");
     this.started = true;

@@ -7,6 +7,17 @@ import { InvalidArgumentError } from "./errors.js";
 import type { FileSystem } from "./fs/fs.js";
 import { nodeFs } from "./fs/node-fs.js";
 
+/**
+ * Options for {@link Engine.open} (and `open()` of a document database, which passes them on).
+ * Every field is optional; unknown fields and out-of-range values are rejected with
+ * {@link InvalidArgumentError}.
+ *
+ * @example
+ * ```ts
+ * // Trade power-loss durability for write latency: a process crash still loses nothing.
+ * const engine = await Engine.open("./data", { sync: false, memtableSize: 16 << 20 });
+ * ```
+ */
 export interface EngineOptions {
   // --- durability ---
   /**
@@ -32,8 +43,9 @@ export interface EngineOptions {
    */
   memtableSize?: number;
   /**
-   * Bytes of decoded SSTable blocks kept in memory.
-   * @default 8 MiB
+   * Bytes of SSTable blocks kept in memory (LRU). Reads that hit it skip a positional read and a
+   * checksum; a larger cache costs memory. 0 disables it.
+   * @default 32 MiB
    */
   blockCacheSize?: number;
 
@@ -83,7 +95,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedEngineOptio
     sync: o.sync === undefined ? true : bool("sync", o.sync),
     walCorruption,
     memtableSize: o.memtableSize === undefined ? 4 * 1024 * 1024 : positiveInt("memtableSize", o.memtableSize, 4096),
-    blockCacheSize: o.blockCacheSize === undefined ? 8 * 1024 * 1024 : positiveInt("blockCacheSize", o.blockCacheSize, 0),
+    blockCacheSize: o.blockCacheSize === undefined ? 32 * 1024 * 1024 : positiveInt("blockCacheSize", o.blockCacheSize, 0),
     createIfMissing: o.createIfMissing === undefined ? true : bool("createIfMissing", o.createIfMissing),
     fs: (o.fs as FileSystem | undefined) ?? nodeFs,
   });
