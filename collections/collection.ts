@@ -19,7 +19,8 @@ import { InvalidArgumentError } from "../engine/errors.js";
 import { cloneMeta, type CollectionMeta, type IndexMeta } from "./catalog.js";
 import type { ChangeEvent, PendingEvent } from "./change-events.js";
 import { candidates, countMatches, Cursor, type CursorSpec } from "./cursor.js";
-import { decodeDocument, encodeDocument } from "./document-codec.js";
+import { decodeDocument } from "./document-codec.js";
+import { DocumentWriteBuilder, type Transition } from "./document-writes.js";
 import { UniqueConstraintError, ValidationError } from "./errors.js";
 import { compileFilter, type CompiledFilter } from "./filter.js";
 import { indexEntries } from "./index-entries.js";
@@ -286,72 +287,14 @@ export class Collection<S extends DocumentSchema> {
   }
 
   /**
-   * Appends to `changes` the index entries removed and added when a document goes from `before`
-   * to `after` (either may be undefined), checking unique indexes. `claimed` tracks unique keys
-   * taken or freed earlier in the same batch. Returns updated metadata when an index first became
-   * multikey.
-   */
-  private indexChanges(
-    changes: KeyChange[],
-    id: string,
-    before: AnyDoc | undefined,
-    after: AnyDoc | undefined,
-    claimed: Map<string, string | null>,
-    additions: Array<() => void>,
-  ): void {
-    for (const index of this.meta.indexes) {
-      if (index.state === "dropping") continue;
-      const prefix = indexPrefix(this.meta.id, index.id);
-      const old = before ? indexEntries(index, prefix, before, id).entries : [];
-      const next = after ? indexEntries(index, prefix, after, id) : { entries: [], multikey: false };
-      if (next.multikey && !index.multikey) this.pendingMultikey.add(index.id);
-      const oldKeys = new Set(old.map((e) => latin1(e.key)));
-      const newKeys = new Set(next.entries.map((e) => latin1(e.key)));
-      for (const e of old) {
-        const k = latin1(e.key);
-        if (newKeys.has(k)) continue;
-        changes.push({ key: e.key, value: null });
-        if (index.unique) claimed.set(k, null);
-      }
-      for (const e of next.entries) {
-        if (oldKeys.has(latin1(e.key))) continue;
-        // Unique checks run after every removal of the batch is known (see writeDocuments).
-        additions.push(() => {
-          if (index.unique) this.checkUnique(index, e.key, e.values, id, claimed);
-          changes.push({ key: e.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
-        });
-      }
-    }
-  }
-
-  private pendingMultikey = new Set<number>();
-
-  /**
    * Builds and commits one batch for several document transitions. Throws (nothing written) on a
-   * unique violation or an unindexable value.
+   * taken `_id` or unique value, or an unindexable value (see document-writes.ts).
    */
-  private writeDocuments(transitions: Array<{ id: string; before: AnyDoc | undefined; after: AnyDoc | undefined }>): Promise<number> {
-    const changes: KeyChange[] = [];
-    const claimed = new Map<string, string | null>();
-    const additions: Array<() => void> = [];
-    this.pendingMultikey.clear();
-    try {
-      for (const t of transitions) {
-        changes.push({ key: documentKey(this.docPrefix, t.id), value: t.after ? encodeDocument(t.after) : null });
-        this.indexChanges(changes, t.id, t.before, t.after, claimed, additions);
-      }
-      for (const add of additions) add();
-    } catch (err) {
-      this.pendingMultikey.clear();
-      throw err;
-    }
-    let meta: CollectionMeta | undefined;
-    if (this.pendingMultikey.size > 0) {
-      meta = cloneMeta(this.meta);
-      for (const i of meta.indexes) if (this.pendingMultikey.has(i.id)) i.multikey = true;
-      this.meta = meta;
-      this.pendingMultikey.clear();
-    }
+  private writeDocuments(transitions: Transition[]): Promise<number> {
+    const builder = new DocumentWriteBuilder(this.store, this.meta);
+    builder.add(transitions);
+    const meta = builder.metaUpdate();
+    if (meta !== undefined) this.meta = meta;
     const events: PendingEvent[] = transitions.map((t) => ({
       target: this.emitter as unknown as EventEmitter,
       event: t.before === undefined
@@ -360,7 +303,7 @@ export class Collection<S extends DocumentSchema> {
           ? { collection: this.name, type: "delete" as const, id: t.id, prev: t.before }
           : { collection: this.name, type: "update" as const, id: t.id, doc: t.after, prev: t.before },
     }));
-    return this.store.commit(changes, events, meta);
+    return this.store.commit(builder.changes, events, meta);
   }
 
   private latest(id: string): AnyDoc | undefined {
@@ -381,7 +324,6 @@ export class Collection<S extends DocumentSchema> {
     return this.store.run(async () => {
       const { id, doc: stored } = this.validate(doc);
       await this.prepared();
-      if (this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
       await this.writeDocuments([{ id, before: undefined, after: stored }]);
       return stored as Doc<S>;
     });
@@ -393,11 +335,6 @@ export class Collection<S extends DocumentSchema> {
       if (!Array.isArray(docs)) throw new InvalidArgumentError("lsmdoc: insertMany() takes an array of documents");
       const prepared = docs.map((d) => this.validate(d));
       await this.prepared();
-      const ids = new Set<string>();
-      for (const { id } of prepared) {
-        if (ids.has(id) || this.latest(id) !== undefined) throw new UniqueConstraintError(this.name, "_id", id, id);
-        ids.add(id);
-      }
       if (prepared.length > 0) await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc })));
       return prepared.map((p) => p.doc as Doc<S>);
     });

@@ -3,36 +3,24 @@
  * application's code (the `lsmdoc` CLI): queries with the library's planner and cursor, and bulk
  * inserts of documents that the caller has already validated.
  *
- * Invariants, the same as `Collection`'s:
+ * Invariants, the same as `Collection`'s (both build their batches with document-writes.ts):
  * - every batch handed to the store holds each accepted document and every entry it adds to every
- *   index that is not being dropped ("building" indexes are maintained too), plus the catalog entry
- *   when an index first sees an array; a document that fails a check contributes nothing;
- * - `_id` and unique index values are checked against the latest state (pending batches included)
- *   and against the documents accepted earlier in the same batch;
+ *   index that is not being dropped, plus the catalog entry when an index first sees an array; a
+ *   document that fails a check contributes nothing;
  * - the catalog entry is otherwise left alone: its JSON Schema belongs to the application
  *   (SPEC §5: refreshed when application code opens the collection, never by a tool).
  */
 import { InvalidArgumentError } from "../engine/errors.js";
-import { cloneMeta, type CollectionMeta } from "./catalog.js";
+import type { CollectionMeta } from "./catalog.js";
 import { Cursor } from "./cursor.js";
-import { encodeDocument } from "./document-codec.js";
-import { UniqueConstraintError } from "./errors.js";
+import { DocumentWriteBuilder } from "./document-writes.js";
 import { compileFilter } from "./filter.js";
-import { indexEntries } from "./index-entries.js";
-import { documentKey, documentPrefix, indexPrefix } from "./keyspace.js";
 import { planQuery } from "./planner.js";
-import type { DocumentStore, KeyChange } from "./store.js";
+import type { DocumentStore } from "./store.js";
 
 type AnyDoc = Record<string, unknown>;
 
-const EMPTY = new Uint8Array(0);
-/** The engine's key limit (SPEC §2): checked per document so one long value rejects only its line. */
-const MAX_KEY_BYTES = 65535;
 const MAX_ID_BYTES = 1024;
-
-function latin1(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
-}
 
 /** One document to insert: its `_id` and its validated body (without `_id`). */
 export interface RawInsert {
@@ -92,66 +80,25 @@ export class RawCollection {
    * written) only when the batch itself fails in the engine.
    */
   async insertBatch(items: readonly RawInsert[]): Promise<Array<Error | undefined>> {
-    const docPrefix = documentPrefix(this.meta.id);
-    const changes: KeyChange[] = [];
+    const builder = new DocumentWriteBuilder(this.store, this.meta);
     const results: Array<Error | undefined> = [];
-    /** Document and unique-index keys taken by documents accepted earlier in this batch. */
-    const taken = new Map<string, string>();
-    const newlyMultikey = new Set<number>();
     for (const { id, doc } of items) {
       try {
-        const docChanges = this.prepare(docPrefix, id, doc, taken, newlyMultikey);
-        for (const c of docChanges) changes.push(c);
+        if (typeof id !== "string" || id.length === 0) throw new InvalidArgumentError("lsmdoc: _id must be a non-empty string");
+        if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw new InvalidArgumentError(`lsmdoc: _id is longer than ${MAX_ID_BYTES} bytes`);
+        // One call per document: a refused document contributes nothing, the others go on.
+        builder.add([{ id, before: undefined, after: { _id: id, ...doc } }]);
         results.push(undefined);
       } catch (err) {
         if (!(err instanceof Error)) throw err;
         results.push(err);
       }
     }
-    let meta: CollectionMeta | undefined;
-    if (newlyMultikey.size > 0) {
-      meta = cloneMeta(this.meta);
-      for (const i of meta.indexes) if (newlyMultikey.has(i.id)) i.multikey = true;
-    }
-    if (changes.length > 0 || meta !== undefined) {
-      await this.store.commit(changes, [], meta);
+    const meta = builder.metaUpdate();
+    if (builder.changes.length > 0 || meta !== undefined) {
+      await this.store.commit(builder.changes, [], meta);
       if (meta !== undefined) this.meta = meta;
     }
     return results;
-  }
-
-  /** The key changes of one insert; throws (registering nothing) when it must be refused. */
-  private prepare(docPrefix: Uint8Array, id: string, doc: AnyDoc, taken: Map<string, string>, newlyMultikey: Set<number>): KeyChange[] {
-    if (typeof id !== "string" || id.length === 0) throw new InvalidArgumentError("lsmdoc: _id must be a non-empty string");
-    if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw new InvalidArgumentError(`lsmdoc: _id is longer than ${MAX_ID_BYTES} bytes`);
-    const key = documentKey(docPrefix, id);
-    const k = latin1(key);
-    if (taken.has(k) || this.store.readLatest(key) !== undefined) throw new UniqueConstraintError(this.meta.name, "_id", id, id);
-    const changes: KeyChange[] = [{ key, value: encodeDocument(doc) }];
-    const claims: string[] = [k];
-    const multikey: number[] = [];
-    const full = { _id: id, ...doc };
-    for (const index of this.meta.indexes) {
-      if (index.state === "dropping") continue;
-      const { entries, multikey: mk } = indexEntries(index, indexPrefix(this.meta.id, index.id), full, id);
-      if (mk && !index.multikey) multikey.push(index.id);
-      for (const e of entries) {
-        if (e.key.length > MAX_KEY_BYTES) throw new InvalidArgumentError(`lsmdoc: a value of index "${index.name}" is too long to index`);
-        if (index.unique) {
-          const ek = latin1(e.key);
-          const latest = this.store.readLatest(e.key);
-          const holder = taken.get(ek) ?? (latest === undefined ? undefined : Buffer.from(latest).toString("utf8"));
-          if (holder !== undefined && holder !== id) {
-            throw new UniqueConstraintError(this.meta.name, index.name, e.values.length === 1 ? e.values[0] : e.values, holder);
-          }
-          claims.push(ek);
-        }
-        changes.push({ key: e.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
-      }
-    }
-    // Accepted: only now does the document take its keys.
-    for (const c of claims) taken.set(c, id);
-    for (const m of multikey) newlyMultikey.add(m);
-    return changes;
   }
 }
