@@ -21,10 +21,8 @@ import type { ChangeEvent, PendingEvent } from "./change-events.js";
 import { candidates, countMatches, Cursor, type CursorSpec } from "./cursor.js";
 import { decodeDocument } from "./document-codec.js";
 import { DocumentWriteBuilder, type Transition } from "./document-writes.js";
-import { UniqueConstraintError, ValidationError } from "./errors.js";
+import { ValidationError } from "./errors.js";
 import { compileFilter, type CompiledFilter } from "./filter.js";
-import { indexEntries } from "./index-entries.js";
-import type { IndexValue } from "./key-codec.js";
 import { decodeEncodedString, documentKey, documentPrefix, indexPrefix, prefixRange } from "./keyspace.js";
 import { generateId } from "./object-id.js";
 import { isPlainObject, parsePath } from "./paths.js";
@@ -46,18 +44,9 @@ export interface CollectionEvents<D> {
   change: (event: ChangeEvent<D>) => void;
 }
 
-const EMPTY = new Uint8Array(0);
 const MAX_ID_BYTES = 1024;
 /** Documents per batch when building or dropping an index. */
 const BUILD_BATCH = 512;
-
-function latin1(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
-}
-
-function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-}
 
 function indexName(def: { fields: readonly string[]; name?: string }): string {
   return def.name ?? def.fields.join("_");
@@ -165,7 +154,7 @@ export class Collection<S extends DocumentSchema> {
       const prefix = indexPrefix(this.meta.id, idx.id);
       await this.deleteRange(prefix); // Entries of an interrupted build.
       try {
-        await this.buildIndex(idx, prefix);
+        await this.buildIndex(idx);
       } catch (err) {
         // Leave no half-built index behind: drop its entries and its definition.
         await this.deleteRange(prefix);
@@ -195,36 +184,25 @@ export class Collection<S extends DocumentSchema> {
     }
   }
 
-  private async buildIndex(index: IndexMeta, prefix: Uint8Array): Promise<void> {
+  private async buildIndex(index: IndexMeta): Promise<void> {
     const range = prefixRange(this.docPrefix);
     let after: Uint8Array | undefined;
     for (;;) {
       const it = this.store.kv.iterate(after ? { gt: after, lt: range.lt, limit: BUILD_BATCH } : { gte: range.gte, lt: range.lt, limit: BUILD_BATCH });
-      const changes: KeyChange[] = [];
-      const claimed = new Map<string, string>();
+      // The current metadata each batch: an earlier batch may have marked the index multikey.
+      const builder = new DocumentWriteBuilder(this.store, this.meta);
+      const current = this.meta.indexes.find((i) => i.id === index.id)!;
       let n = 0;
-      let multikey = false;
       for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
         n++;
         after = e[0];
         const id = decodeIdFromDocKey(e[0], this.docPrefix.length);
-        const doc = decodeDocument(id, e[1]);
-        const { entries, multikey: mk } = indexEntries(index, prefix, doc, id);
-        multikey ||= mk;
-        for (const entry of entries) {
-          if (index.unique) this.checkUnique(index, entry.key, entry.values, id, claimed);
-          changes.push({ key: entry.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
-        }
+        builder.addIndexEntries(current, decodeDocument(id, e[1]), id);
       }
       if (n === 0) return;
-      let meta: CollectionMeta | undefined;
-      if (multikey && !index.multikey) {
-        index.multikey = true;
-        meta = cloneMeta(this.meta);
-        meta.indexes.find((i) => i.id === index.id)!.multikey = true;
-        this.meta = meta;
-      }
-      await this.store.commit(changes, [], meta);
+      const meta = builder.metaUpdate();
+      await this.store.commit(builder.changes, [], meta);
+      if (meta !== undefined) this.meta = meta;
     }
   }
 
@@ -272,19 +250,6 @@ export class Collection<S extends DocumentSchema> {
   }
 
   // ------------------------------------------------------------------ index maintenance
-
-  private checkUnique(index: IndexMeta, key: Uint8Array, values: IndexValue[], id: string, claimed: Map<string, string | null>): void {
-    const k = latin1(key);
-    let holder: string | null | undefined = claimed.get(k);
-    if (holder === undefined) {
-      const v = this.store.readLatest(key);
-      holder = v === undefined ? null : utf8(v);
-    }
-    if (holder !== null && holder !== id) {
-      throw new UniqueConstraintError(this.name, index.name, values.length === 1 ? values[0] : values, holder);
-    }
-    claimed.set(k, id);
-  }
 
   /**
    * Builds and commits one batch for several document transitions. Throws (nothing written) on a

@@ -125,6 +125,28 @@ export class DocumentWriteBuilder {
     for (const m of multikey) this.newlyMultikey.add(m);
   }
 
+  /**
+   * Adds the entries `doc` has in `index` alone (an index build over existing documents), all or
+   * none: throws on a unique conflict or an over-long key, having added nothing.
+   */
+  addIndexEntries(index: IndexMeta, doc: AnyDoc, id: string): void {
+    const { entries, multikey } = indexEntries(index, indexPrefix(this.meta.id, index.id), doc, id);
+    const claims: string[] = [];
+    for (const e of entries) {
+      if (e.key.length > MAX_KEY_BYTES) throw new InvalidArgumentError(`lsmdoc: a value of index "${index.name}" is too long to index`);
+      if (!index.unique) continue;
+      const k = latin1(e.key);
+      const holder = this.holder(e.key, k, utf8);
+      if (holder !== null && holder !== id) {
+        throw new UniqueConstraintError(this.meta.name, index.name, e.values.length === 1 ? e.values[0] : e.values, holder);
+      }
+      claims.push(k);
+    }
+    for (const e of entries) this.changes.push({ key: e.key, value: index.unique ? Buffer.from(id, "utf8") : EMPTY });
+    for (const k of claims) this.claimed.set(k, id);
+    if (multikey && !index.multikey) this.newlyMultikey.add(index.id);
+  }
+
   /** The collection's metadata with the indexes that first saw an array marked, or undefined. */
   metaUpdate(): CollectionMeta | undefined {
     if (this.newlyMultikey.size === 0) return undefined;
