@@ -17,7 +17,7 @@ import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
 import { InvalidArgumentError } from "../engine/errors.js";
 import { cloneMeta, type CollectionMeta, type IndexMeta } from "./catalog.js";
-import type { ChangeEvent, PendingEvent } from "./change-events.js";
+import type { ChangeEvent, EventBatch } from "./change-events.js";
 import { candidates, countMatches, Cursor, type CursorSpec } from "./cursor.js";
 import { decodeDocument } from "./document-codec.js";
 import { DocumentWriteBuilder, type Transition } from "./document-writes.js";
@@ -118,9 +118,14 @@ export class Collection<S extends DocumentSchema> {
     this.meta = meta;
     this.docPrefix = documentPrefix(meta.id);
     // Tracked by the store, so that close() waits for index builds in progress.
-    this.preparation = store.run(() => this.prepare(existing)).catch((err: unknown) => {
-      this.failed = err;
-    });
+    this.preparation = store.run(() => this.prepare(existing)).then(
+      () => {
+        this.preparedDone = true;
+      },
+      (err: unknown) => {
+        this.failed = err;
+      },
+    );
     this.readyPromise = this.preparation.then(() => {
       if (this.failed !== undefined) throw this.failed;
       if (this.buildFailure !== undefined) throw this.buildFailure;
@@ -211,6 +216,9 @@ export class Collection<S extends DocumentSchema> {
     if (this.failed !== undefined) throw this.failed;
   }
 
+  /** Preparation finished without leaving the collection unusable. */
+  private preparedDone = false;
+
   /** @internal An index build failed: `db.collection()` may open the collection afresh. */
   get hasBuildFailure(): boolean {
     return this.buildFailure !== undefined || this.failed !== undefined;
@@ -218,7 +226,12 @@ export class Collection<S extends DocumentSchema> {
 
   // ------------------------------------------------------------------ validation
 
-  private validate(input: unknown, givenId?: string): { id: string; doc: AnyDoc } {
+  /**
+   * Checks `input` against the schema. `doc` is the stored document (`_id` first); `body` is the
+   * same without `_id` when it was cheap to keep (it is what gets encoded); `generated` says the id
+   * was generated here.
+   */
+  private validate(input: unknown, givenId?: string): { id: string; doc: AnyDoc; body: AnyDoc | undefined; generated: boolean } {
     if (!isPlainObject(input)) {
       throw new InvalidArgumentError(`lsmdoc: a document for "${this.name}" must be a plain object, got ${input === null ? "null" : typeof input}`);
     }
@@ -227,10 +240,12 @@ export class Collection<S extends DocumentSchema> {
     if (this.meta.schemaHasId) {
       result = this.schema.safeParse(input);
       id = result.success ? (result.data as AnyDoc)._id : undefined;
-    } else {
+    } else if ("_id" in input) {
       const { _id, ...rest } = input;
       id = _id;
       result = this.schema.safeParse(rest);
+    } else {
+      result = this.schema.safeParse(input);
     }
     if (!result.success) {
       throw new ValidationError(
@@ -242,11 +257,16 @@ export class Collection<S extends DocumentSchema> {
       if (id !== undefined && id !== givenId) throw new InvalidArgumentError(`lsmdoc: replace() of ${givenId} got a document with _id ${String(id)}`);
       id = givenId;
     }
-    if (id === undefined) id = generateId();
+    const generated = id === undefined;
+    if (generated) id = generateId();
     checkId(id);
-    const doc = { ...(result.data as AnyDoc) };
-    delete doc._id;
-    return { id, doc: { _id: id, ...doc } };
+    const data = result.data as AnyDoc;
+    if (this.meta.schemaHasId) {
+      const { _id, ...rest } = data;
+      return { id, doc: { _id: id, ...rest }, body: rest, generated };
+    }
+    // The schema has no _id, so its output has none: `data` is the body as it is.
+    return { id, doc: { _id: id, ...data }, body: data, generated };
   }
 
   // ------------------------------------------------------------------ index maintenance
@@ -260,14 +280,17 @@ export class Collection<S extends DocumentSchema> {
     builder.add(transitions);
     const meta = builder.metaUpdate();
     if (meta !== undefined) this.meta = meta;
-    const events: PendingEvent[] = transitions.map((t) => ({
+    const events: EventBatch = {
       target: this.emitter as unknown as EventEmitter,
-      event: t.before === undefined
-        ? { collection: this.name, type: "insert" as const, id: t.id, doc: t.after! }
-        : t.after === undefined
-          ? { collection: this.name, type: "delete" as const, id: t.id, prev: t.before }
-          : { collection: this.name, type: "update" as const, id: t.id, doc: t.after, prev: t.before },
-    }));
+      build: () =>
+        transitions.map((t) =>
+          t.before === undefined
+            ? { collection: this.name, type: "insert" as const, id: t.id, doc: t.after! }
+            : t.after === undefined
+              ? { collection: this.name, type: "delete" as const, id: t.id, prev: t.before }
+              : { collection: this.name, type: "update" as const, id: t.id, doc: t.after, prev: t.before },
+        ),
+    };
     return this.store.commit(builder.changes, events, meta);
   }
 
@@ -287,9 +310,9 @@ export class Collection<S extends DocumentSchema> {
    */
   insert(doc: InsertDoc<S>): Promise<Doc<S>> {
     return this.store.run(async () => {
-      const { id, doc: stored } = this.validate(doc);
+      const { id, doc: stored, body, generated } = this.validate(doc);
       await this.prepared();
-      await this.writeDocuments([{ id, before: undefined, after: stored }]);
+      await this.writeDocuments([{ id, before: undefined, after: stored, body, generatedId: generated }]);
       return stored as Doc<S>;
     });
   }
@@ -300,7 +323,9 @@ export class Collection<S extends DocumentSchema> {
       if (!Array.isArray(docs)) throw new InvalidArgumentError("lsmdoc: insertMany() takes an array of documents");
       const prepared = docs.map((d) => this.validate(d));
       await this.prepared();
-      if (prepared.length > 0) await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc })));
+      if (prepared.length > 0) {
+        await this.writeDocuments(prepared.map((p) => ({ id: p.id, before: undefined, after: p.doc, body: p.body, generatedId: p.generated })));
+      }
       return prepared.map((p) => p.doc as Doc<S>);
     });
   }
@@ -316,8 +341,8 @@ export class Collection<S extends DocumentSchema> {
       await this.prepared();
       const before = this.latest(id);
       if (before === undefined) return undefined;
-      const after = this.validate(compiled.apply(before), id).doc;
-      await this.writeDocuments([{ id, before, after }]);
+      const { doc: after, body } = this.validate(compiled.apply(before), id);
+      await this.writeDocuments([{ id, before, after, body }]);
       return after as Doc<S>;
     });
   }
@@ -405,12 +430,24 @@ export class Collection<S extends DocumentSchema> {
 
   /** The document with `_id` `id`, or undefined. */
   get(id: string): Promise<Doc<S> | undefined> {
+    if (this.preparedDone && this.store.isOpen) {
+      // Nothing to wait for: read now, without an async step or tracking for close().
+      try {
+        return Promise.resolve(this.readDocument(id));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.store.run(async () => {
-      checkId(id);
       await this.prepared();
-      const bytes = this.store.kv.getSync(documentKey(this.docPrefix, id));
-      return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
+      return this.readDocument(id);
     });
+  }
+
+  private readDocument(id: string): Doc<S> | undefined {
+    checkId(id);
+    const bytes = this.store.kv.getSync(documentKey(this.docPrefix, id));
+    return bytes === undefined ? undefined : (decodeDocument(id, bytes) as Doc<S>);
   }
 
   private cursorSpec(matcher: CompiledFilter, rawFilter: unknown, sort: SortSpec, skip: number, limit: number | undefined): CursorSpec {

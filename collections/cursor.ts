@@ -5,7 +5,7 @@
  * as the cursor is pulled, except when the sort must be done in memory, where at most skip + limit
  * documents are kept (a bounded top-k) when a limit is given.
  */
-import type { KvSnapshot } from "./kv-store.js";
+import type { KvCursor, KvSnapshot } from "./kv-store.js";
 import type { CollectionMeta } from "./catalog.js";
 import type { CompiledFilter } from "./filter.js";
 import { decodeDocument } from "./document-codec.js";
@@ -85,14 +85,38 @@ function comparator(sort: SortSpec): (a: AnyDoc, b: AnyDoc) => number {
   };
 }
 
-/** Reads the candidate documents of `plan` at `snapshot`, in the plan's order, filtered. */
-export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: QueryPlan, filter: CompiledFilter, snapshot: KvSnapshot): Generator<AnyDoc> {
+/** A cursor over the one entry a point lookup found. */
+function pointCursor(key: Uint8Array, value: Uint8Array): KvCursor {
+  let done = false;
+  return {
+    nextSync: () => {
+      if (done) return undefined;
+      done = true;
+      return [key, value];
+    },
+    return: () => undefined,
+  };
+}
+
+/**
+ * Reads the candidate documents of `plan` at `snapshot`, in the plan's order, filtered. Without a
+ * snapshot it reads the latest state, which is consistent only while the caller pulls every
+ * document in one synchronous run.
+ */
+export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: QueryPlan, filter: CompiledFilter, snapshot: KvSnapshot | undefined): Generator<AnyDoc> {
   const kv = store.kv;
   const docPrefix = documentPrefix(meta.id);
   const seen = plan.dedupe ? new Set<string>() : undefined;
   const index = plan.index;
   for (const range of plan.ranges) {
-    const it = kv.iterate({ gte: range.gte, lt: range.lt, reverse: plan.reverse, snapshot });
+    let it: KvCursor;
+    if (plan.pointReads) {
+      const value = kv.getSync(range.gte, snapshot);
+      if (value === undefined) continue;
+      it = pointCursor(range.gte, value);
+    } else {
+      it = kv.iterate({ gte: range.gte, lt: range.lt, reverse: plan.reverse, snapshot });
+    }
     try {
       for (let e = it.nextSync(); e !== undefined; e = it.nextSync()) {
         const [key, value] = e;
@@ -165,9 +189,14 @@ export class Cursor<D> implements AsyncIterable<D> {
 
   /** Every result, in order. */
   async toArray(): Promise<D[]> {
-    const out: D[] = [];
-    for await (const d of this) out.push(d);
-    return out;
+    if (this.started) throw new Error("lsmdoc: a cursor can be iterated only once; call find() again");
+    this.started = true;
+    const s = this.spec;
+    await s.ready();
+    // One synchronous pass: no write or version change can interleave, so the reads need no
+    // snapshot (the range iterators take their own), and no promise is made per document.
+    const meta = s.meta();
+    return [...this.run(meta, s.plan(meta), undefined)] as D[];
   }
 
   /**
@@ -210,7 +239,7 @@ export class Cursor<D> implements AsyncIterable<D> {
     };
   }
 
-  private *run(meta: CollectionMeta, plan: QueryPlan, snapshot: KvSnapshot): Generator<AnyDoc> {
+  private *run(meta: CollectionMeta, plan: QueryPlan, snapshot: KvSnapshot | undefined): Generator<AnyDoc> {
     const { store, filter, skip, limit, sort } = this.spec;
     const source = candidates(store, meta, plan, filter, snapshot);
     if (limit === 0) return;

@@ -35,19 +35,32 @@ export function catalogKey(name: string): Uint8Array {
 /** Range of every catalog entry. */
 export const CATALOG_RANGE: KeyRange = { gte: Uint8Array.of(Namespace.Catalog, CATALOG_COLLECTION), lt: Uint8Array.of(Namespace.Catalog, CATALOG_COLLECTION + 1) };
 
+// Prefixes are built on every write: keep one per collection / index. Callers never modify them.
+const documentPrefixes = new Map<number, Uint8Array>();
+const indexPrefixes = new Map<number, Uint8Array>();
+
 export function documentPrefix(collection: number): Uint8Array {
-  const p = new Uint8Array(5);
-  p[0] = Namespace.Document;
-  new DataView(p.buffer).setUint32(1, collection);
+  let p = documentPrefixes.get(collection);
+  if (p === undefined) {
+    p = new Uint8Array(5);
+    p[0] = Namespace.Document;
+    new DataView(p.buffer).setUint32(1, collection);
+    documentPrefixes.set(collection, p);
+  }
   return p;
 }
 
 export function indexPrefix(collection: number, index: number): Uint8Array {
-  const p = new Uint8Array(7);
-  p[0] = Namespace.Index;
-  const dv = new DataView(p.buffer);
-  dv.setUint32(1, collection);
-  dv.setUint16(5, index);
+  const cacheKey = collection * 0x10000 + index;
+  let p = indexPrefixes.get(cacheKey);
+  if (p === undefined) {
+    p = new Uint8Array(7);
+    p[0] = Namespace.Index;
+    const dv = new DataView(p.buffer);
+    dv.setUint32(1, collection);
+    dv.setUint16(5, index);
+    indexPrefixes.set(cacheKey, p);
+  }
   return p;
 }
 

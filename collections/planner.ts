@@ -33,6 +33,12 @@ export interface QueryPlan {
   sortInMemory: boolean;
   /** A document can be met more than once (a multikey index has an entry per element). */
   dedupe: boolean;
+  /**
+   * Each range holds at most one key, `range.gte` itself (`_id` equality, or equality on every
+   * field of a unique index, whose keys end with the last value): read by point lookups, which
+   * bloom filters make cheap, instead of range scans.
+   */
+  pointReads: boolean;
   /** For explain(): per index field, what bounds it. */
   bounds: Array<{ field: string; equals?: IndexValue[]; range?: RangeBounds }>;
 }
@@ -109,6 +115,7 @@ export function planQuery(meta: CollectionMeta, filter: CompiledFilter, sort: So
       reverse: idReverse,
       sortInMemory: !streamed,
       dedupe: false,
+      pointReads: idRange === undefined,
       bounds: [{ field: "_id", ...(idEquals ? { equals: idEquals } : { range: idRange }) }],
     };
   }
@@ -152,6 +159,7 @@ export function planQuery(meta: CollectionMeta, filter: CompiledFilter, sort: So
       reverse: idReverse,
       sortInMemory: sort.length > 0 && !idSortOnly,
       dedupe: false,
+      pointReads: false,
       bounds: [],
     };
   }
@@ -170,6 +178,7 @@ export function planQuery(meta: CollectionMeta, filter: CompiledFilter, sort: So
     reverse: best.reverse,
     sortInMemory: sort.length > 0 && !best.providesSort,
     dedupe: best.index.multikey,
+    pointReads: best.index.unique && best.eqFields === best.index.fields.length,
     bounds,
   };
 }

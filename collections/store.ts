@@ -17,13 +17,18 @@ import type { EngineOptions } from "../engine/options.js";
 import { DatabaseClosedError } from "../engine/errors.js";
 import { decodeCatalogEntry, encodeCatalogEntry, type CollectionMeta } from "./catalog.js";
 import { CATALOG_RANGE } from "./keyspace.js";
-import type { ChangeEvent, PendingEvent } from "./change-events.js";
+import type { ChangeEvent, EventBatch, PendingEvent } from "./change-events.js";
 import { engineKvStore, type OrderedKvStore } from "./kv-store.js";
 
 /** A key change inside a document write: `value` null deletes. */
 export interface KeyChange {
   key: Uint8Array;
   value: Uint8Array | null;
+  /**
+   * Never read back through {@link DocumentStore.readLatest} or `pendingKeys` (a non-unique index
+   * entry), so it need not enter the pending overlay.
+   */
+  untracked?: boolean;
 }
 
 interface Pending {
@@ -90,6 +95,11 @@ export class DocumentStore {
     return this.nextCollectionId++;
   }
 
+  /** False once `close()` has begun. */
+  get isOpen(): boolean {
+    return this.closing === null;
+  }
+
   /**
    * Runs a collection operation, tracked so that `close()` waits for it. Refused once closing has
    * begun.
@@ -126,7 +136,7 @@ export class DocumentStore {
    * resolves with its seq once committed; then emits `events` (stamped with the seq) before
    * resolving. Throws synchronously (nothing written) if a key or value is unacceptable.
    */
-  commit(changes: readonly KeyChange[], events: readonly PendingEvent[], meta?: CollectionMeta): Promise<number> {
+  commit(changes: readonly KeyChange[], events: readonly PendingEvent[] | EventBatch, meta?: CollectionMeta): Promise<number> {
     const all = meta === undefined ? changes : [...changes, encodeCatalogEntry(meta)];
     if (all.length === 0) return Promise.resolve(this.kv.lastSeq());
     // Throws synchronously on an unacceptable key or value, before anything is registered.
@@ -134,6 +144,7 @@ export class DocumentStore {
     const op = ++this.opCounter;
     const keys: string[] = [];
     for (const c of changes) {
+      if (c.untracked === true) continue;
       const k = overlayKey(c.key);
       keys.push(k);
       this.pending.set(k, { value: c.value, op });
@@ -155,7 +166,15 @@ export class DocumentStore {
     );
   }
 
-  private emit(events: readonly PendingEvent[], seq: number): void {
+  private emit(source: readonly PendingEvent[] | EventBatch, seq: number): void {
+    let events: readonly PendingEvent[];
+    if (Array.isArray(source)) {
+      events = source as readonly PendingEvent[];
+    } else {
+      const batch = source as EventBatch;
+      if (batch.target.listenerCount("change") === 0 && this.events.listenerCount("change") === 0) return;
+      events = batch.build().map((event) => ({ event, target: batch.target }));
+    }
     for (const pending of events) {
       const event = { ...pending.event, seq } as ChangeEvent;
       for (const target of [pending.target, this.events as unknown as EventEmitter]) {
