@@ -14,6 +14,7 @@
  * values in one `updateMany`. Indexes being dropped are skipped; indexes being built are maintained.
  */
 import { InvalidArgumentError } from "../engine/errors.js";
+import { bytesEqual } from "../engine/util/bytes.js";
 import { cloneMeta, type CollectionMeta, type IndexMeta } from "./catalog.js";
 import { encodeDocument } from "./document-codec.js";
 import { UniqueConstraintError } from "./errors.js";
@@ -49,6 +50,21 @@ const MAX_KEY_BYTES = 0xffff;
 
 function latin1(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+}
+
+/**
+ * A membership test for the keys of `entries`: byte compares when there are few (a document has
+ * one entry per index unless it indexes an array), a set of strings otherwise.
+ */
+function keyMembership(entries: readonly IndexEntry[]): (key: Uint8Array) => boolean {
+  if (entries.length <= 8) {
+    return (key) => {
+      for (const e of entries) if (bytesEqual(e.key, key)) return true;
+      return false;
+    };
+  }
+  const set = new Set(entries.map((e) => latin1(e.key)));
+  return (key) => set.has(latin1(key));
 }
 
 function utf8(bytes: Uint8Array): string {
@@ -107,16 +123,16 @@ export class DocumentWriteBuilder {
         if (next.multikey && !index.multikey) multikey.push(index.id);
         // Only an update has entries on both sides; an insert or a delete needs no diff.
         const diff = old.length > 0 && next.entries.length > 0;
-        const oldKeys = diff ? new Set(old.map((e) => latin1(e.key))) : undefined;
-        const newKeys = diff ? new Set(next.entries.map((e) => latin1(e.key))) : undefined;
+        const inNext = diff ? keyMembership(next.entries) : undefined;
+        const inOld = diff ? keyMembership(old) : undefined;
         for (const e of old) {
-          if (newKeys !== undefined && newKeys.has(latin1(e.key))) continue;
+          if (inNext !== undefined && inNext(e.key)) continue;
           // Only document keys and unique-index keys are ever read back while a batch is pending.
           changes.push({ key: e.key, value: null, untracked: !index.unique });
           if (index.unique) claims.set(latin1(e.key), null);
         }
         for (const e of next.entries) {
-          if (oldKeys !== undefined && oldKeys.has(latin1(e.key))) continue;
+          if (inOld !== undefined && inOld(e.key)) continue;
           if (e.key.length > MAX_KEY_BYTES) throw new InvalidArgumentError(`lsmdoc: a value of index "${index.name}" is too long to index`);
           additions.push({ index, key: e.key, values: e.values, id: t.id });
         }
