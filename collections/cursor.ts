@@ -15,6 +15,7 @@ import { getPathValues, MISSING, parsePath } from "./paths.js";
 import type { QueryPlan, SortSpec } from "./planner.js";
 import type { DocumentStore } from "./store.js";
 import { CorruptionError } from "../engine/errors.js";
+import { utf8String } from "./byte-strings.js";
 
 type AnyDoc = Record<string, unknown>;
 
@@ -127,7 +128,7 @@ export function* candidates(store: DocumentStore, meta: CollectionMeta, plan: Qu
           doc = decodeDocument(id, value);
         } else {
           if (index.unique) {
-            id = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8");
+            id = utf8String(value);
           } else {
             let pos = 7;
             for (let f = 0; f < index.fields.length && pos >= 0; f++) pos = skipEncodedValue(key, pos);

@@ -22,6 +22,7 @@ import { indexEntries, type IndexEntry } from "./index-entries.js";
 import type { IndexValue } from "./key-codec.js";
 import { documentKey, documentPrefix, indexPrefix } from "./keyspace.js";
 import type { DocumentStore, KeyChange } from "./store.js";
+import { latin1String, utf8String } from "./byte-strings.js";
 
 type AnyDoc = Record<string, unknown>;
 
@@ -49,7 +50,7 @@ const NO_ENTRIES: readonly IndexEntry[] = [];
 const MAX_KEY_BYTES = 0xffff;
 
 function latin1(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return latin1String(key);
 }
 
 /**
@@ -68,7 +69,7 @@ function keyMembership(entries: readonly IndexEntry[]): (key: Uint8Array) => boo
 }
 
 function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  return utf8String(bytes);
 }
 
 export class DocumentWriteBuilder {

@@ -14,6 +14,7 @@
  * form one contiguous range. Collection and index numbers are assigned once and never reused.
  */
 import { KeyTag, KeyWriter, prefixSuccessor, type KeyRange } from "./key-codec.js";
+import { utf8String } from "./byte-strings.js";
 
 export const Namespace = {
   Catalog: 0x01,
@@ -113,7 +114,7 @@ export function decodeEncodedString(key: Uint8Array, pos: number, end: number): 
   // Fast path: no escaped zero bytes.
   let plain = true;
   for (let i = pos + 1; i < end - 2; i++) if (key[i] === 0) plain = false;
-  if (plain) return Buffer.from(key.buffer, key.byteOffset + pos + 1, end - 2 - pos - 1).toString("utf8");
+  if (plain) return utf8String(key, pos + 1, end - 2);
   const bytes: number[] = [];
   for (let i = pos + 1; i < end - 2; i++) {
     bytes.push(key[i]!);

@@ -19,6 +19,7 @@ import { decodeCatalogEntry, encodeCatalogEntry, type CollectionMeta } from "./c
 import { CATALOG_RANGE } from "./keyspace.js";
 import type { ChangeEvent, EventBatch, PendingEvent } from "./change-events.js";
 import { engineKvStore, type OrderedKvStore } from "./kv-store.js";
+import { latin1String } from "./byte-strings.js";
 
 /** A key change inside a document write: `value` null deletes. */
 export interface KeyChange {
@@ -37,7 +38,7 @@ interface Pending {
 }
 
 function overlayKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  return latin1String(key);
 }
 
 export interface StoreEvents {
