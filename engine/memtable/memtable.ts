@@ -9,6 +9,7 @@
  */
 import type { InternalIterator } from "../iterator/internal-iterator.js";
 import { EntryKind } from "../wal/record.js";
+import { MemtableKeyFilter } from "./key-filter.js";
 import { NIL, SkipList } from "./skiplist.js";
 
 /** What a memtable knows about a key at a sequence number. */
@@ -20,6 +21,12 @@ const NOT_FOUND: LookupResult = { found: false };
 
 export class Memtable {
   private readonly list = new SkipList();
+  private readonly filter: MemtableKeyFilter;
+
+  /** `budgetBytes`: the size the memtable is expected to reach (sizes its key filter). */
+  constructor(budgetBytes = 4 * 1024 * 1024) {
+    this.filter = new MemtableKeyFilter(budgetBytes);
+  }
 
   /**
    * Memory held for entries, in bytes: key and value bytes (a replaced value's old bytes
@@ -36,11 +43,13 @@ export class Memtable {
 
   /** Adds a version; one with the same (key, seq) is replaced. Copies `key` and `value`. */
   add(seq: number, kind: EntryKind, key: Uint8Array, value: Uint8Array): void {
+    this.filter.add(key);
     this.list.insert(key, seq, kind, value);
   }
 
   /** The newest version of `key` with seq <= `seq`, tombstones included. */
   get(key: Uint8Array, seq: number): LookupResult {
+    if (!this.filter.mayContain(key)) return NOT_FOUND;
     const list = this.list;
     const n = list.seek(key, seq);
     if (n === NIL || !list.keyEquals(n, key)) return NOT_FOUND;

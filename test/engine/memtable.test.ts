@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Arena, LARGE_ALLOCATION, SLAB_SIZE } from "../../engine/memtable/arena.js";
+import { MemtableKeyFilter } from "../../engine/memtable/key-filter.js";
 import { Memtable } from "../../engine/memtable/memtable.js";
 import { compareInternal } from "../../engine/memtable/skiplist.js";
 import { EntryKind } from "../../engine/wal/record.js";
@@ -470,5 +471,42 @@ describe("Memtable", () => {
       expect(hex(h.key), `key view #${i}`).toBe(h.wantKey);
       expect(hex(h.value), `value view #${i}`).toBe(h.wantValue);
     }
+  });
+});
+
+describe("memtable key filter", () => {
+  for (const seed of seeds) {
+    it(`never misses an added key and rarely admits others (seed ${seed})`, () => {
+      const rng = new Rng(seed);
+      // A small budget, so the filter is as full as a real memtable's gets.
+      const filter = new MemtableKeyFilter(64 * 1024);
+      const added = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const k = rng.bytes(rng.between(1, 40));
+        filter.add(k);
+        added.add(hex(k));
+      }
+      for (const k of added) expect(filter.mayContain(fromHex(k)), `seed ${seed}`).toBe(true);
+      let falsePositives = 0;
+      let others = 0;
+      for (let i = 0; i < 20000; i++) {
+        const k = rng.bytes(rng.between(1, 40));
+        if (added.has(hex(k))) continue;
+        others++;
+        if (filter.mayContain(k)) falsePositives++;
+      }
+      // 32 bits per key and two probes: about 0.4% expected.
+      expect(falsePositives / others, `seed ${seed}`).toBeLessThan(0.02);
+    });
+  }
+
+  it("lets reads of absent keys answer without a search, and present keys still found", () => {
+    const m = new Memtable(64 * 1024);
+    for (let i = 0; i < 500; i++) m.add(i + 1, EntryKind.Put, utf8(`key${i}`), utf8(`v${i}`));
+    for (let i = 0; i < 500; i++) {
+      const r = m.get(utf8(`key${i}`), MAX_SEQ);
+      expect(r.found && hex(r.value)).toBe(hex(utf8(`v${i}`)));
+    }
+    for (let i = 500; i < 1000; i++) expect(m.get(utf8(`key${i}`), MAX_SEQ).found).toBe(false);
   });
 });
