@@ -4,7 +4,8 @@
  * the background work (flush, compaction) that keeps the tree in shape.
  *
  * Write path. `put`/`delete`/`write` queue a pending write and return its promise. One commit loop
- * runs at a time: it makes room (switching a full memtable for a new one and a new log, waiting
+ * runs at a time, started from a microtask (see `scheduleCommit` for how it still lets the event
+ * loop turn): it makes room (switching a full memtable for a new one and a new log, waiting
  * when flushes or L0 compactions fall behind), takes every queued write, gives each the next seq,
  * stages one WAL record per write, appends the whole group with one file write, and (when any
  * write in the group asked for it) one `fdatasync`. While that sync is in flight new writes queue
@@ -14,7 +15,8 @@
  * and every later write: the log's tail is then in an unknown state and only a reopen can settle it.
  *
  * Background work runs as one loop at a time (flush first, then the best-scored compaction), in
- * slices that yield to the event loop. A memtable's log is deleted only after the manifest names
+ * slices that yield to the event loop; a compaction's merge runs on the compaction thread
+ * (compaction/compaction-runner.ts) while this thread keeps flushing and records the result. A memtable's log is deleted only after the manifest names
  * the table holding its data; a table is deleted only when neither the current version nor a
  * version pinned by an open iterator names it.
  *
@@ -27,6 +29,8 @@ import * as path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { AbortError, writeTables, type TableWriterContext } from "./compaction/table-writer.js";
 import { CompactionFilter } from "./compaction/compaction-filter.js";
+import { packRanges } from "./compaction/compaction-protocol.js";
+import { CompactionRunner, CompactionThreadUnavailableError, type CompactionResult } from "./compaction/compaction-runner.js";
 import { CompactionPicker, L0_SLOWDOWN_TRIGGER, L0_STOP_TRIGGER, type CompactionPlan } from "./compaction/picker.js";
 import { CorruptionError, DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError } from "./errors.js";
 import type { FileLock, FileSystem } from "./fs/fs.js";
@@ -43,7 +47,7 @@ import { DbIterator, type KeyRange } from "./iterator/db-iterator.js";
 import type { InternalIterator } from "./iterator/internal-iterator.js";
 import { LevelIterator } from "./iterator/level-iterator.js";
 import { MergingIterator } from "./iterator/merging-iterator.js";
-import { decodeEdit, type VersionEdit } from "./manifest/version-edit.js";
+import { decodeEdit, type FileMeta, type VersionEdit } from "./manifest/version-edit.js";
 import { readManifestRecords } from "./manifest/manifest-log.js";
 import { Memtable } from "./memtable/memtable.js";
 import { resolveOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
@@ -100,7 +104,8 @@ export interface EngineStats {
   blockCache: { capacity: number; bytes: number; hits: number; misses: number };
   writes: { commits: number; groups: number; syncs: number; userBytes: number };
   flushes: { count: number; bytesWritten: number };
-  compactions: { count: number; trivialMoves: number; bytesRead: number; bytesWritten: number; entriesDropped: number };
+  /** `onThread`: merges run on the compaction thread (option `compactionThread`). */
+  compactions: { count: number; trivialMoves: number; onThread: number; bytesRead: number; bytesWritten: number; entriesDropped: number };
   /** (WAL bytes + table bytes written) / (key + value bytes written by the application). */
   writeAmplification: number;
   manifest: { file: string; bytes: number };
@@ -133,6 +138,8 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
+/** Longest run of commit groups started from microtasks before one waits for the event loop. */
+const COMMIT_YIELD_MS = 2;
 /** Group commit stops adding writes to a group once it holds this many bytes. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024;
 /** Compaction output tables are cut at about this size (between user keys). */
@@ -201,6 +208,10 @@ export class Engine {
   private stopping = false;
   private stateWaiters: Array<() => void> = [];
   private readonly pendingOutputs = new Set<number>();
+  /** The compaction thread, started by the first merge when `compactionThread` is on. */
+  private compactionRunner: CompactionRunner | null = null;
+  /** Set while a merge runs on the compaction thread: wakes its wait when a memtable needs flushing. */
+  private backgroundWake: (() => void) | null = null;
 
   private counters = {
     commits: 0,
@@ -212,11 +223,18 @@ export class Engine {
     flushBytes: 0,
     compactions: 0,
     trivialMoves: 0,
+    compactionsOnThread: 0,
     compactionBytesRead: 0,
     compactionBytesWritten: 0,
     entriesDropped: 0,
   };
   private recovery: EngineStats["recovery"];
+
+  /**
+   * @internal Measurement hook (scripts/reopen-measure.ts): called with a phase name as each phase
+   * of `open()` and `close()` ends. Unset in normal use.
+   */
+  static trace: ((phase: string) => void) | undefined;
 
   private constructor(
     dir: string,
@@ -256,12 +274,18 @@ export class Engine {
       if (!opts.createIfMissing) throw new InvalidArgumentError(`lsmdoc/engine: ${dir} does not exist`);
       fs.mkdirp(dir);
     }
+    const trace = Engine.trace;
+    trace?.("open:start");
     const lock = fs.lock(lockPath(dir), dir);
+    trace?.("open:lock");
+    /** Files opened so far, closed again if open fails. */
+    const opened: { versions?: VersionSet; log?: LogWriter } = {};
     try {
       fs.mkdirp(walDir(dir));
       fs.mkdirp(sstDir(dir));
-      const versions = new VersionSet(fs, dir);
+      const versions = (opened.versions = new VersionSet(fs, dir));
       const found = versions.recover();
+      trace?.("open:manifest-read");
       if (!found.found) {
         // Without CURRENT every table would look like an orphan: refuse rather than delete data.
         // (A manifest without CURRENT is fine: a crash during the very first open leaves one.)
@@ -274,7 +298,7 @@ export class Engine {
           );
         }
       }
-      const memtable = new Memtable();
+      const memtable = new Memtable(opts.memtableSize);
       const recovery: EngineStats["recovery"] = {
         logsReplayed: 0,
         recordsReplayed: 0,
@@ -305,6 +329,7 @@ export class Engine {
         if (summary.tornTailOffset !== undefined) recovery.tornTails.push({ file, offset: summary.tornTailOffset });
         for (const s of summary.skipped) recovery.skippedCorruption.push({ file, ...s });
       }
+      trace?.("open:wal-replay");
       // Never reuse a number a file on disk already has, even an orphan's.
       let maxNumber = Math.max(0, ...logNumbers);
       for (const name of fs.list(sstDir(dir))) maxNumber = Math.max(maxNumber, parseTableFileName(name) ?? 0);
@@ -312,17 +337,30 @@ export class Engine {
       if (versions.nextFileNumber <= maxNumber) versions.nextFileNumber = maxNumber + 1;
 
       const logNumber = versions.newFileNumber();
-      const log = new LogWriter(fs.create(logPath(dir, logNumber)));
+      const log = (opened.log = new LogWriter(fs.create(logPath(dir, logNumber))));
       versions.lastSeq = lastSeq;
       // With nothing recovered, every older log is obsolete now.
       if (memtable.entryCount === 0) versions.logNumber = logNumber;
-      await versions.rollManifest();
+      trace?.("open:file-scan");
+      // A cleanly ended manifest is continued as is; only a torn or large one is rewritten.
+      await versions.openManifest();
+      trace?.("open:manifest-write");
       const engine = new Engine(dir, opts, lock, { versions, memtable, lastSeq, log, logNumber, recovery });
+      // What recovery read from a continued manifest must be durable before files go on its word.
+      if (engine.obsoleteFiles(true).length > 0) await versions.syncRecovered();
       engine.removeObsoleteFiles(true);
       if (memtable.approximateBytes >= opts.memtableSize) await engine.switchMemtable();
-      engine.scheduleBackground();
+      // After open returns: a compaction's first slice would otherwise run inside open().
+      setImmediate(() => engine.scheduleBackground());
+      trace?.("open:cleanup");
       return engine;
     } catch (err) {
+      try {
+        opened.log?.close();
+        opened.versions?.close();
+      } catch {
+        // Closing can only fail the way the open already did.
+      }
       lock.release();
       throw asIOError(err, `cannot open ${dir}`);
     }
@@ -389,14 +427,32 @@ export class Engine {
     }
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ entries, sync, seq: 0, payload: null, resolve, reject });
-      if (!this.commitScheduled && this.committing === null) {
-        this.commitScheduled = true;
-        // On the next turn of the event loop: every write issued meanwhile joins the group, and a
-        // tight loop of awaited unsynced writes still lets timers and I/O run between groups.
-        setImmediate(() => this.startCommitLoop());
-      }
+      if (!this.commitScheduled && this.committing === null) this.scheduleCommit();
     });
   }
+
+  /**
+   * Starts the commit loop once the caller's synchronous code is done (a microtask), so that every
+   * write issued in that code joins one group and a lone write waits for no turn of the event loop.
+   * A caller that awaits write after write never gives the event loop a turn that way, so once
+   * {@link COMMIT_YIELD_MS} have passed since the loop last ran one of our macrotasks, the next
+   * group waits for one (setImmediate): timers and I/O still run between groups.
+   */
+  private scheduleCommit(): void {
+    this.commitScheduled = true;
+    if (performance.now() - this.lastLoopTurn < COMMIT_YIELD_MS) {
+      queueMicrotask(this.startCommitLoopBound);
+    } else {
+      setImmediate(() => {
+        this.lastLoopTurn = performance.now();
+        this.startCommitLoop();
+      });
+    }
+  }
+
+  private readonly startCommitLoopBound = (): void => this.startCommitLoop();
+  /** When the event loop last ran a commit macrotask (performance.now()). */
+  private lastLoopTurn = 0;
 
   private startCommitLoop(): void {
     this.commitScheduled = false;
@@ -407,6 +463,11 @@ export class Engine {
   private async commitLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        if (performance.now() - this.lastLoopTurn >= COMMIT_YIELD_MS) {
+          // Writers that keep the queue full must not keep the event loop from its turn.
+          await yieldToLoop();
+          this.lastLoopTurn = performance.now();
+        }
         try {
           await this.makeRoomForWrite();
         } catch (err) {
@@ -473,10 +534,16 @@ export class Engine {
     // Durable: make visible in seq order, then acknowledge.
     const mem = this.mem;
     for (const w of group) {
-      // Insert what the log holds, not the caller's arrays (add() copies the bytes).
-      const record = decodeRecord(w.payload!);
-      if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
-      for (const e of record.entries) mem.add(w.seq, e.kind, e.key, e.value);
+      if (needSync) {
+        // The caller's arrays could have changed during the sync: insert what the log holds
+        // (add() copies the bytes).
+        const record = decodeRecord(w.payload!);
+        if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
+        for (const e of record.entries) mem.add(w.seq, e.kind, e.key, e.value);
+      } else {
+        // No await since the record was encoded: the entries still hold exactly the logged bytes.
+        for (const e of w.entries) mem.add(w.seq, e.kind, e.key, e.value);
+      }
       w.payload = null;
     }
     this.visibleSeq = seq;
@@ -535,7 +602,7 @@ export class Engine {
     this.logNumber = number;
     this.imm = this.mem;
     this.immLogNumber = number;
-    this.mem = new Memtable();
+    this.mem = new Memtable(this.options.memtableSize);
     this.scheduleBackground();
   }
 
@@ -552,6 +619,7 @@ export class Engine {
   }
 
   private scheduleBackground(): void {
+    this.backgroundWake?.();
     if (this.background !== null || this.backgroundError !== null || this.stopping) return;
     if (this.imm === null && !this.picker.needsCompaction(this.versions.current)) return;
     this.background = this.backgroundLoop();
@@ -583,17 +651,18 @@ export class Engine {
       dir: this.dir,
       newFileNumber: () => this.versions.newFileNumber(),
       pendingOutputs: this.pendingOutputs,
+      compression: this.options.compression,
       shouldAbort: () => abortable && this.stopping,
       // A long compaction lets a waiting memtable flush go first, so writers do not stall behind it.
       onYield: abortable ? () => (this.imm !== null ? this.flushImmutable() : Promise.resolve()) : undefined,
     };
   }
 
-  private async flushImmutable(): Promise<void> {
+  private async flushImmutable(compression = this.options.compression): Promise<void> {
     const imm = this.imm!;
     const source = imm.iterator();
     source.seekToFirst();
-    const result = await writeTables(this.writerContext(false), source, Infinity);
+    const result = await writeTables({ ...this.writerContext(false), compression }, source, Infinity);
     const edit: VersionEdit = {
       logNumber: this.immLogNumber,
       lastSeq: this.loggedSeq,
@@ -634,25 +703,107 @@ export class Engine {
       return;
     }
     const inputs = [...plan.inputs, ...plan.overlaps];
-    const children = inputs.map((f) => this.tables.get(f.number).iterator());
-    const merged = new MergingIterator(children);
-    merged.seekToFirst();
-    const filter = new CompactionFilter(this.snapshots.oldest() ?? this.visibleSeq, (key) => this.isBaseLevelForKey(v, plan.outputLevel, key));
-    const result = await writeTables(this.writerContext(true), merged, TARGET_FILE_SIZE, filter);
+    const smallestSnapshot = this.snapshots.oldest() ?? this.visibleSeq;
+    /** Numbers kept from obsolete-file collection until the edit naming the outputs is applied. */
+    const outputs = new Set<number>();
+    let result: CompactionResult;
     try {
+      result = this.options.compactionThread && this.compactionRunner?.available !== false
+        ? await this.mergeOnThread(v, plan, inputs, smallestSnapshot, outputs)
+        : await this.mergeHere(v, plan, inputs, smallestSnapshot, outputs);
       await this.versions.logAndApply({
         lastSeq: this.loggedSeq,
         deleted: deleted.map(({ level, number }) => ({ level, number })),
         added: result.files.map((file) => ({ level: plan.outputLevel, file })),
       });
     } finally {
-      for (const f of result.files) this.pendingOutputs.delete(f.number);
+      for (const n of outputs) this.pendingOutputs.delete(n);
     }
     this.counters.compactions++;
     this.counters.compactionBytesRead += inputs.reduce((n, f) => n + f.size, 0);
     this.counters.compactionBytesWritten += result.bytesWritten;
-    this.counters.entriesDropped += filter.dropped;
+    this.counters.entriesDropped += result.entriesDropped;
     this.removeObsoleteFiles(false);
+  }
+
+  /** Merges `inputs` on this thread, in slices; a memtable that fills meanwhile is flushed between slices. */
+  private async mergeHere(v: Version, plan: CompactionPlan, inputs: FileMeta[], smallestSnapshot: number, outputs: Set<number>): Promise<CompactionResult> {
+    const merged = new MergingIterator(inputs.map((f) => this.tables.get(f.number).iterator()));
+    merged.seekToFirst();
+    const filter = new CompactionFilter(smallestSnapshot, (key) => this.isBaseLevelForKey(v, plan.outputLevel, key));
+    const result = await writeTables(this.writerContext(true), merged, TARGET_FILE_SIZE, filter);
+    for (const f of result.files) outputs.add(f.number);
+    return { files: result.files, bytesWritten: result.bytesWritten, entriesRead: result.entriesRead, entriesDropped: filter.dropped };
+  }
+
+  /**
+   * Merges `inputs` on the compaction thread (compaction-worker.ts), which reads them with its own
+   * readers and writes the outputs; this thread only records them. While the merge runs, a memtable
+   * that fills up is flushed here, so writers do not wait for the merge. Output numbers are
+   * reserved up front, generously (an unused number is simply skipped), and protected in
+   * `pendingOutputs`; the thread asks for more if they run out.
+   */
+  private async mergeOnThread(v: Version, plan: CompactionPlan, inputs: FileMeta[], smallestSnapshot: number, outputs: Set<number>): Promise<CompactionResult> {
+    if (this.stopping) throw new AbortError();
+    const reserve = (count: number): number => {
+      const first = this.versions.nextFileNumber;
+      for (let i = 0; i < count; i++) {
+        const n = this.versions.newFileNumber();
+        outputs.add(n);
+        this.pendingOutputs.add(n);
+      }
+      return first;
+    };
+    const inputBytes = inputs.reduce((n, f) => n + f.size, 0);
+    const count = 2 * Math.ceil(inputBytes / TARGET_FILE_SIZE) + 8;
+    const runner = (this.compactionRunner ??= new CompactionRunner());
+    const job = runner.run(
+      {
+        dir: this.dir,
+        inputs: inputs.map((f) => f.number),
+        smallestSnapshot,
+        deeperLevels: v.levels.slice(plan.outputLevel + 1).map(packRanges),
+        targetFileSize: TARGET_FILE_SIZE,
+        compression: this.options.compression,
+        firstNumber: reserve(count),
+        numberCount: count,
+      },
+      reserve,
+    );
+    let settled = false;
+    const ended = job.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    try {
+      while (!settled) {
+        if (this.imm !== null) {
+          await this.flushImmutable();
+          continue;
+        }
+        await Promise.race([ended, new Promise<void>((wake) => (this.backgroundWake = wake))]);
+        this.backgroundWake = null;
+      }
+    } finally {
+      this.backgroundWake = null;
+      if (!settled) {
+        // A flush failed: stop the merge (it removes its outputs) before giving up the numbers.
+        runner.abort();
+        await ended;
+      }
+    }
+    // On failure the thread removed its outputs; whatever a dead thread left is not in the
+    // manifest, and open-time cleanup deletes it.
+    let result: CompactionResult;
+    try {
+      result = await job;
+    } catch (err) {
+      // No thread (its code could not load): this merge and later ones run here.
+      if (err instanceof CompactionThreadUnavailableError) return this.mergeHere(v, plan, inputs, smallestSnapshot, outputs);
+      throw err;
+    }
+    this.counters.compactionsOnThread++;
+    return result;
   }
 
   /**
@@ -660,25 +811,34 @@ export class Engine {
    * leftovers of interrupted work: temp tables, temp CURRENT, old manifests.
    */
   private removeObsoleteFiles(atOpen: boolean): void {
+    for (const f of this.obsoleteFiles(atOpen)) {
+      if (f.table !== undefined) this.tables.evict(f.table);
+      this.fs.unlink(f.path);
+    }
+  }
+
+  /** The files {@link removeObsoleteFiles} would delete now (`table`: the number of a table). */
+  private obsoleteFiles(atOpen: boolean): Array<{ path: string; table?: number }> {
+    const out: Array<{ path: string; table?: number }> = [];
     const live = this.versions.liveTableNumbers();
     for (const name of this.fs.list(sstDir(this.dir))) {
       const n = parseTableFileName(name);
       if (n === undefined || live.has(n) || this.pendingOutputs.has(n)) continue;
-      this.tables.evict(n);
-      this.fs.unlink(path.join(sstDir(this.dir), name));
+      out.push({ path: path.join(sstDir(this.dir), name), table: n });
     }
     for (const name of this.fs.list(walDir(this.dir))) {
       const n = parseLogFileName(name);
-      if (n !== undefined && n < this.versions.logNumber && n !== this.logNumber) this.fs.unlink(path.join(walDir(this.dir), name));
+      if (n !== undefined && n < this.versions.logNumber && n !== this.logNumber) out.push({ path: path.join(walDir(this.dir), name) });
     }
     if (atOpen) {
       for (const name of this.fs.list(this.dir)) {
         const m = parseManifestFileName(name);
         if (name.endsWith(".sst.tmp") || name === "CURRENT.tmp" || (m !== undefined && m !== this.versions.manifestFileNumber)) {
-          this.fs.unlink(path.join(this.dir, name));
+          out.push({ path: path.join(this.dir, name) });
         }
       }
     }
+    return out;
   }
 
   /**
@@ -692,10 +852,7 @@ export class Engine {
       await run;
     } finally {
       this.committing = null;
-      if (this.queue.length > 0 && !this.commitScheduled) {
-        this.commitScheduled = true;
-        setImmediate(() => this.startCommitLoop());
-      }
+      if (this.queue.length > 0 && !this.commitScheduled) this.scheduleCommit();
     }
   }
 
@@ -834,10 +991,11 @@ export class Engine {
   }
 
   /** A cursor over every source of `v` plus the memtables, in internal-key order. */
-  private internalIterator(v: Version): InternalIterator {
+  private internalIterator(v: Version, range: KeyRange = {}): InternalIterator {
     const children: InternalIterator[] = [this.mem.iterator()];
     if (this.imm !== null) children.push(this.imm.iterator());
-    for (const f of v.levels[0]!) children.push(this.tables.get(f.number).iterator());
+    // A level-0 table wholly outside the bounds has nothing to yield: leave it unopened.
+    for (const f of v.levels[0]!) if (overlapsRange(f, range)) children.push(this.tables.get(f.number).iterator());
     for (let level = 1; level < NUM_LEVELS; level++) {
       const files = v.levels[level]!;
       if (files.length > 0) children.push(new LevelIterator(files, (f) => this.tables.get(f.number).iterator()));
@@ -880,7 +1038,7 @@ export class Engine {
     }
     const range: KeyRange = { gt: options.gt, gte: options.gte, lt: options.lt, lte: options.lte };
     const version = this.versions.ref();
-    const cursor = new DbIterator(this.internalIterator(version), snapshot.seq, range, options.reverse === true);
+    const cursor = new DbIterator(this.internalIterator(version, range), snapshot.seq, range, options.reverse === true);
     const ownSnapshot = own ? snapshot : null;
     return new EngineIterator(this, cursor, limit, () => {
       ownSnapshot?.release();
@@ -962,6 +1120,7 @@ export class Engine {
       compactions: {
         count: c.compactions,
         trivialMoves: c.trivialMoves,
+        onThread: c.compactionsOnThread,
         bytesRead: c.compactionBytesRead,
         bytesWritten: c.compactionBytesWritten,
         entriesDropped: c.entriesDropped,
@@ -989,13 +1148,15 @@ export class Engine {
   }
 
   /**
-   * Waits for queued writes, flushes the memtable to a table (so the next open has no log to
-   * replay), stops background work, closes files and releases the lock. Every later call fails with
+   * Waits for queued writes, stops background work, flushes the memtable to a table (so the next
+   * open has no log to replay), closes files and releases the lock. Every later call fails with
    * `DatabaseClosedError`; calling `close()` again is harmless.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
+      const trace = Engine.trace;
+      trace?.("close:start");
       // Writes queued before close() still commit.
       while (this.committing !== null || this.commitScheduled || this.queue.length > 0) {
         if (this.committing !== null) await this.committing;
@@ -1004,31 +1165,85 @@ export class Engine {
           this.startCommitLoop();
         } else await new Promise<void>((r) => process.nextTick(r));
       }
-      try {
-        if (this.failure === null && this.backgroundError === null) await this.flushInternal();
-      } catch {
-        // The data stays in the log and is recovered at the next open.
-      }
+      // Background work stops first: a compaction is abandoned (its outputs removed; the next open
+      // starts it again) rather than finished, and nothing races the flush below.
       this.stopping = true;
-      while (this.background !== null) await this.background;
+      // Stops a merge on the compaction thread, then the thread, whose exit overlaps the flush.
+      const threadClosed = this.compactionRunner?.close().catch(() => undefined);
+      while (this.background !== null) await this.background; // Ends once the merge has stopped.
+      trace?.("close:background");
+      const logObsolete = await this.flushAtClose();
+      trace?.("close:flush");
+      while (this.background !== null) await this.background; // A compact() begun meanwhile stops at once.
       this.closed = true;
       this.notifyStateChange();
       try {
         this.log.close();
+        if (logObsolete) this.removeQuietly(logPath(this.dir, this.logNumber));
         this.tables.close();
         this.versions.close();
       } finally {
+        await threadClosed;
         this.lock?.release();
         this.lock = null;
       }
+      trace?.("close:files");
     })();
     return this.closing;
+  }
+
+  /**
+   * At close, after background work stopped: writes the memtables to level-0 tables, recorded with
+   * a log number above every log, so that the next open has no log to replay. Returns true when
+   * the current log holds no record the tables lack (it is then deleted; with nothing written
+   * since the last flush it holds no record at all). If the flush cannot be done or fails, the
+   * data stays in the logs, synced, so that close leaves `sync: false` writes durable too; the next
+   * open replays them.
+   */
+  private async flushAtClose(): Promise<boolean> {
+    if (this.failure !== null) return false; // The log's tail is in an unknown state: recovery settles it.
+    try {
+      if (this.backgroundError !== null) throw this.backgroundError;
+      // Stored uncompressed: compressing would make close several times slower, and compaction
+      // rewrites (and compresses) level-0 tables soon after the next open anyway.
+      if (this.imm !== null) await this.flushImmutable("none");
+      if (this.mem.entryCount > 0) {
+        this.imm = this.mem;
+        this.mem = new Memtable(this.options.memtableSize);
+        // No log has this number: once the table is recorded, every log is obsolete.
+        this.immLogNumber = this.versions.newFileNumber();
+        await this.flushImmutable("none");
+      }
+      return true;
+    } catch {
+      if (this.logHasUnsynced) {
+        await this.log.sync().catch(() => undefined);
+        this.logHasUnsynced = false;
+      }
+      return false;
+    }
+  }
+
+  /** Best effort: whatever is left is removed at the next open. */
+  private removeQuietly(file: string): void {
+    try {
+      this.fs.unlink(file);
+    } catch {
+      // Already gone, or the file system is failing.
+    }
   }
 
   /** Closes the engine (`await using engine = await Engine.open(dir)`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** False when the table holds no key within the bounds (exclusive bounds are taken as inclusive). */
+function overlapsRange(f: FileMeta, range: KeyRange): boolean {
+  const lower = range.gte ?? range.gt;
+  const upper = range.lte ?? range.lt;
+  return (lower === undefined || compareBytes(f.largestKey, lower) >= 0) && (upper === undefined || compareBytes(f.smallestKey, upper) <= 0);
 }
 
 /** True when `key` lies within [smallest, largest]. */

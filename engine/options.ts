@@ -48,6 +48,27 @@ export interface EngineOptions {
    * @default 32 MiB
    */
   blockCacheSize?: number;
+  /**
+   * Run compaction merges on a background thread (`node:worker_threads`), which reads the input
+   * tables and writes the outputs with its own file handles; the engine's thread only picks the
+   * work and records the result. It frees the application's thread from the largest share of
+   * background CPU, at the cost of one more thread (started on the first merge). Needs the real
+   * file system: it cannot be used with an injected `fs`, and bundlers that do not ship
+   * `engine/compaction/compaction-worker.js` next to its caller need `false`.
+   * @default true with the real file system, false with an injected `fs`
+   */
+  compactionThread?: boolean;
+  /**
+   * How SSTable data blocks are stored. `"deflate"` compresses each block (off the event loop)
+   * and keeps it compressed when that saves at least 1/8: tables of typical documents shrink
+   * 5-7x, at the price of CPU when writing tables (docs/architecture.md, "Compression") and an
+   * inflate (~15-40 µs) on each block cache miss. `"none"` stores blocks as built, which favours
+   * write and random-read throughput. Tables written either way are read either way. The table
+   * `close()` writes from the memtable is stored uncompressed either way, to keep close fast; the
+   * compaction that later takes it compresses its data.
+   * @default "deflate"
+   */
+  compression?: "deflate" | "none";
 
   // --- environment ---
   /** Create the directory when it does not exist. @default true */
@@ -61,11 +82,13 @@ export interface ResolvedEngineOptions {
   readonly walCorruption: "strict" | "skip";
   readonly memtableSize: number;
   readonly blockCacheSize: number;
+  readonly compactionThread: boolean;
+  readonly compression: "deflate" | "none";
   readonly createIfMissing: boolean;
   readonly fs: FileSystem;
 }
 
-const KNOWN = new Set(["sync", "walCorruption", "memtableSize", "blockCacheSize", "createIfMissing", "fs"]);
+const KNOWN = new Set(["sync", "walCorruption", "memtableSize", "blockCacheSize", "compactionThread", "compression", "createIfMissing", "fs"]);
 
 function positiveInt(name: string, v: unknown, min: number): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
@@ -91,12 +114,23 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedEngineOptio
   if (walCorruption !== "strict" && walCorruption !== "skip") {
     throw new InvalidArgumentError(`lsmdoc/engine: option walCorruption must be "strict" or "skip", got ${String(walCorruption)}`);
   }
+  const compression = o.compression ?? "deflate";
+  if (compression !== "deflate" && compression !== "none") {
+    throw new InvalidArgumentError(`lsmdoc/engine: option compression must be "deflate" or "none", got ${String(compression)}`);
+  }
+  const fs = (o.fs as FileSystem | undefined) ?? nodeFs;
+  const compactionThread = o.compactionThread === undefined ? fs === nodeFs : bool("compactionThread", o.compactionThread);
+  if (compactionThread && fs !== nodeFs) {
+    throw new InvalidArgumentError("lsmdoc/engine: option compactionThread needs the real file system; it cannot be used with an injected fs");
+  }
   return Object.freeze({
     sync: o.sync === undefined ? true : bool("sync", o.sync),
     walCorruption,
     memtableSize: o.memtableSize === undefined ? 4 * 1024 * 1024 : positiveInt("memtableSize", o.memtableSize, 4096),
     blockCacheSize: o.blockCacheSize === undefined ? 32 * 1024 * 1024 : positiveInt("blockCacheSize", o.blockCacheSize, 0),
+    compression,
     createIfMissing: o.createIfMissing === undefined ? true : bool("createIfMissing", o.createIfMissing),
-    fs: (o.fs as FileSystem | undefined) ?? nodeFs,
+    compactionThread,
+    fs,
   });
 }

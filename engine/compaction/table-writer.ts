@@ -8,13 +8,17 @@
  * obsolete-file collection leaves it alone.
  *
  * Event loop: work is sliced; after each slice of about `SLICE_MS` the writer yields with
- * `setImmediate`, so reads and writes keep being served during a long compaction.
+ * `setImmediate`, so reads and writes keep being served during a long compaction. Data blocks are
+ * compressed off the JavaScript thread (sstable/block-writer.ts); when the compressor falls
+ * behind, the writer awaits it, which yields too.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { FileSystem } from "../fs/fs.js";
 import { sstDir, tablePath, tempTablePath } from "../filenames.js";
 import type { InternalIterator } from "../iterator/internal-iterator.js";
 import type { FileMeta } from "../manifest/version-edit.js";
+import type { Compression } from "../sstable/compression.js";
+import type { BlockCompressor } from "../sstable/deflate-worker.js";
 import { TableBuilder } from "../sstable/table-builder.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { CompactionFilter } from "./compaction-filter.js";
@@ -26,6 +30,10 @@ export interface TableWriterContext {
   dir: string;
   newFileNumber(): number;
   pendingOutputs: Set<number>;
+  /** How data blocks are stored. @default "deflate" */
+  compression?: Compression;
+  /** Where data blocks are deflated. @default the process's compression worker */
+  compressor?: BlockCompressor;
   /** Checked between slices; when it returns true the job stops with an AbortError. */
   shouldAbort(): boolean;
   /** Called at each yield point, e.g. to let a pending memtable flush run first. */
@@ -74,10 +82,11 @@ export async function writeTables(
 
   const finishTable = async (): Promise<void> => {
     const b = builder!;
-    builder = null;
-    const meta = b.finish();
+    const meta = await b.finish();
     await b.file.sync();
     b.file.close();
+    // Until here a failure leaves `builder` set, so the catch below removes the temp file.
+    builder = null;
     ctx.fs.rename(tempTablePath(ctx.dir, number), tablePath(ctx.dir, number));
     bytesWritten += meta.fileSize;
     files.push({
@@ -111,17 +120,26 @@ export async function writeTables(
       if (builder === null) {
         number = ctx.newFileNumber();
         ctx.pendingOutputs.add(number);
-        builder = new TableBuilder(ctx.fs.create(tempTablePath(ctx.dir, number)));
+        builder = new TableBuilder(ctx.fs.create(tempTablePath(ctx.dir, number)), {
+          compression: ctx.compression ?? "deflate",
+          compressor: ctx.compressor,
+        });
       }
       builder.add(key, seq, kind, source.value());
       // Keys from the source may be views it reuses: keep a copy.
       if (splitAfter === null && builder.estimatedFileSize >= targetFileSize) splitAfter = key.slice();
+      if (builder.backlogged) {
+        await builder.drain();
+        if (ctx.shouldAbort()) throw new AbortError();
+        sliceStart = performance.now();
+      }
     }
     if (builder !== null) await finishTable();
     if (files.length > 0) await ctx.fs.syncDir(sstDir(ctx.dir));
   } catch (err) {
     // Leave nothing behind: the partial table and the finished ones no manifest edit will name.
     if (builder !== null) {
+      (builder as TableBuilder).abandon();
       (builder as TableBuilder).file.close();
       removeQuietly(ctx.fs, tempTablePath(ctx.dir, number));
       ctx.pendingOutputs.delete(number);

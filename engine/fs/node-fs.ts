@@ -5,7 +5,9 @@
  * `pid start-time token`; a second open reads it and refuses when that process is alive and has
  * the same start time (Linux `/proc/<pid>/stat`, which also defeats pid reuse). A lock left by a
  * killed process names a dead pid and is taken over. Within one process a registry of held lock
- * paths refuses a second open of the same directory.
+ * paths refuses a second open of the same directory. The LOCK file is not synced: it only matters
+ * while its process runs, and what a power loss leaves of it (nothing, an empty file, the old
+ * content) names no live process, which is a stale lock.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -180,7 +182,6 @@ export class NodeFs implements FileSystem {
         const fd = fs.openSync(lockPath, "wx");
         try {
           fs.writeSync(fd, content);
-          fs.fsyncSync(fd);
         } finally {
           fs.closeSync(fd);
         }

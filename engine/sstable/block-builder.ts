@@ -2,10 +2,10 @@
  * Builds one key/value block (data, index or meta; layout in `format.ts`): entries with key prefix
  * compression against the previous key, a restart point (an entry stored whole, shared = 0) every
  * `restartInterval` entries so readers can binary-search, then the restart array and its count,
- * then the 5-byte trailer (compression type, CRC).
+ * then the 5-byte trailer (compression type, CRC) unless the caller compresses the contents first.
  *
  * Invariants: keys are added in the order readers will expect (the table builder checks order;
- * this class only compresses); the buffer is reused across blocks, so the bytes `finish()` returns
+ * this class only prefix-compresses keys); the buffer is reused across blocks, so the bytes `finish()` returns
  * are valid only until the next `add()` or `reset()`.
  */
 import { writeU32LE } from "../util/bytes.js";
@@ -98,9 +98,19 @@ export class BlockBuilder {
 
   /**
    * Appends the restart array, its count and the trailer. Returns the block as it goes on disk
-   * (contents ++ trailer), a view valid until the next `reset()`.
+   * uncompressed (contents ++ trailer), a view valid until the next `reset()`.
    */
   finish(): Uint8Array {
+    const p = this.finishContents().length;
+    writeBlockTrailer(this.buf, p);
+    return this.buf.subarray(0, p + BLOCK_TRAILER_SIZE);
+  }
+
+  /**
+   * Appends the restart array and its count; returns the contents without a trailer (what a
+   * compressed block is made from), a view valid until the next `reset()`.
+   */
+  finishContents(): Uint8Array {
     const n = this.restarts.length;
     this.ensure(n * 4 + 4 + BLOCK_TRAILER_SIZE);
     const b = this.buf;
@@ -108,9 +118,8 @@ export class BlockBuilder {
     for (let i = 0; i < n; i++, p += 4) writeU32LE(b, p, this.restarts[i]!);
     writeU32LE(b, p, n);
     p += 4;
-    writeBlockTrailer(b, p);
     this.finished = true;
-    return b.subarray(0, p + BLOCK_TRAILER_SIZE);
+    return b.subarray(0, p);
   }
 
   reset(): void {

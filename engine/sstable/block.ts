@@ -1,6 +1,7 @@
 /**
  * A loaded key/value block (layout in `format.ts`): its contents, whose trailer has already been
- * checked and removed, and its restart array, validated once here (at least one entry; restart[0]
+ * checked and removed (and which were inflated if the block was stored compressed), and its
+ * restart array, validated once here (at least one entry; restart[0]
  * = 0; offsets strictly increasing and inside the entries area). Blocks are immutable once built,
  * which is what lets cursors and callers keep views into them, and the block cache share them.
  */
@@ -24,6 +25,11 @@ export class Block {
     readonly file: string,
     /** Offset of the block's first byte in `file`. */
     readonly fileOffset: number,
+    /**
+     * For a block stored compressed: its stored size. Offsets inside `data` then have no place
+     * in the file, so errors point at the block's start and name the offset in the inflated block.
+     */
+    readonly storedSize?: number,
   ) {
     const len = data.length;
     if (len < 8) this.corrupt(0, `block of ${len} bytes is too short`);
@@ -55,6 +61,9 @@ export class Block {
 
   /** Throws a CorruptionError at `offset` within this block. */
   corrupt(offset: number, detail: string): never {
+    if (this.storedSize !== undefined) {
+      throw new CorruptionError(this.file, this.fileOffset, `${detail} (at byte ${offset} of the block inflated from ${this.storedSize} stored bytes)`);
+    }
     throw new CorruptionError(this.file, this.fileOffset + offset, detail);
   }
 }

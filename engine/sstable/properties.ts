@@ -21,6 +21,13 @@ export interface TableProperties {
   /** Entries of kind Delete. */
   tombstones: number;
   dataBlocks: number;
+  /** Bytes of data block contents before compression (what the block cache holds). */
+  dataRawBytes: number;
+  /**
+   * Bytes of data block contents as stored (compressed or not), trailers excluded: the data region
+   * is exactly this plus 5 bytes per data block.
+   */
+  dataStoredBytes: number;
   /** Smallest and largest seq of any entry. */
   minSeq: number;
   maxSeq: number;
@@ -35,6 +42,8 @@ export interface TableProperties {
 /** Property names, as stored (ascending byte order, the order they are written in). */
 export const PropertyName = {
   dataBlocks: "data-blocks",
+  dataRawBytes: "data-raw-bytes",
+  dataStoredBytes: "data-stored-bytes",
   entries: "entries",
   largest: "largest",
   maxSeq: "max-seq",
@@ -54,10 +63,12 @@ function varintBytes(v: number): Uint8Array {
   return b.subarray(0, encodeVarint64(b, 0, v));
 }
 
-/** The meta block as it goes on disk (contents ++ trailer). */
+/** The meta block's contents (uncompressed; the caller adds the trailer). */
 export function encodeProperties(p: TableProperties): Uint8Array {
   const values: Record<string, Uint8Array> = {
     [PropertyName.dataBlocks]: varintBytes(p.dataBlocks),
+    [PropertyName.dataRawBytes]: varintBytes(p.dataRawBytes),
+    [PropertyName.dataStoredBytes]: varintBytes(p.dataStoredBytes),
     [PropertyName.entries]: varintBytes(p.entries),
     [PropertyName.largest]: encodeInternalKey(p.largest.key, p.largest.seq, p.largest.kind),
     [PropertyName.maxSeq]: varintBytes(p.maxSeq),
@@ -69,7 +80,7 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   };
   const b = new BlockBuilder(1, 256);
   for (const name of Object.keys(values).sort()) b.add(latin1(name), values[name]!);
-  return b.finish().slice();
+  return b.finishContents().slice();
 }
 
 /** Decodes and cross-checks a meta block; throws CorruptionError (via `block`) when malformed. */
@@ -114,6 +125,8 @@ export function decodeProperties(block: Block): TableProperties {
     entries: nums.entries!,
     tombstones: nums.tombstones!,
     dataBlocks: nums.dataBlocks!,
+    dataRawBytes: nums.dataRawBytes!,
+    dataStoredBytes: nums.dataStoredBytes!,
     minSeq: nums.minSeq!,
     maxSeq: nums.maxSeq!,
     rawKeyBytes: nums.rawKeyBytes!,
@@ -125,6 +138,8 @@ export function decodeProperties(block: Block): TableProperties {
     p.entries < 1 ? "no entries"
     : p.tombstones > p.entries ? "more tombstones than entries"
     : p.dataBlocks < 1 || p.dataBlocks > p.entries ? "data block count out of range"
+    : p.dataStoredBytes > p.dataRawBytes ? "more data bytes stored than raw"
+    : p.dataRawBytes < 8 * p.dataBlocks ? "data blocks too small to hold their entries"
     : p.minSeq > p.maxSeq ? "min-seq above max-seq"
     : compareEncodedInternal(keys.smallest!, keys.largest!) > 0 ? "smallest key above largest"
     : p.smallest.seq < p.minSeq || p.smallest.seq > p.maxSeq || p.largest.seq < p.minSeq || p.largest.seq > p.maxSeq ? "key seq outside the seq range"

@@ -2,7 +2,8 @@
  * Reads one SSTable (format in `format.ts`). `open()` checks the footer (magic, CRC, version, the
  * tiling of the tail blocks) and loads the filter, properties and index blocks, each CRC-checked;
  * they stay in memory for the reader's life. Data blocks are read on demand, CRC-checked before
- * any byte of them is used, and shared through the {@link BlockCache}.
+ * any byte of them is used (a compressed block's CRC covers its stored bytes, so it is checked
+ * before inflating), and shared, uncompressed, through the {@link BlockCache}.
  *
  * Nothing damaged is ever returned as data: a block whose CRC or structure is wrong throws
  * `CorruptionError(file, offset)` from the read that meets it. `verify()` reads every byte of the
@@ -21,7 +22,17 @@ import type { BlockCache } from "./block-cache.js";
 import { BlockIterator } from "./block-reader.js";
 import { Block } from "./block.js";
 import { BloomFilter } from "./bloom.js";
-import { BLOCK_TRAILER_SIZE, type BlockHandle, checkBlock, decodeFooter, type Footer, FOOTER_SIZE } from "./format.js";
+import { inflateBlock } from "./compression.js";
+import {
+  BLOCK_TRAILER_SIZE,
+  type BlockHandle,
+  checkBlock,
+  checkBlockTrailer,
+  CompressionType,
+  decodeFooter,
+  type Footer,
+  FOOTER_SIZE,
+} from "./format.js";
 import { compareUserKeyAt, type InternalKey } from "./internal-key.js";
 import { decodeProperties, type TableProperties } from "./properties.js";
 import { type DataBlockSource, TwoLevelIterator } from "./two-level-iterator.js";
@@ -60,6 +71,9 @@ function readTail(file: RandomAccessFile, fileName: string): TableTail & { fileS
   const filter = BloomFilter.parse(blockAt(footer.filter, "filter"));
   if (typeof filter === "string") throw new CorruptionError(fileName, footer.filter.offset, filter);
   const properties = decodeProperties(new Block(blockAt(footer.meta, "meta"), fileName, footer.meta.offset));
+  if (properties.dataStoredBytes + BLOCK_TRAILER_SIZE * properties.dataBlocks !== footer.filter.offset) {
+    throw new CorruptionError(fileName, footer.meta.offset, `properties say ${properties.dataBlocks} data blocks of ${properties.dataStoredBytes} stored bytes, but the data region holds ${footer.filter.offset} bytes`);
+  }
   const indexBlock = new Block(blockAt(footer.index, "index"), fileName, footer.index.offset);
   return { footer, filter, properties, indexBlock, fileSize };
 }
@@ -160,7 +174,10 @@ export class TableReader implements DataBlockSource {
 
   private readDataBlock(h: BlockHandle): Block {
     const raw = plain(this.file.read(h.offset, h.size + BLOCK_TRAILER_SIZE));
-    return new Block(checkBlock(raw, h, this.fileName, "data"), this.fileName, h.offset);
+    const type = checkBlockTrailer(raw, h, this.fileName, "data");
+    const stored = raw.subarray(0, h.size);
+    if (type === CompressionType.None) return new Block(stored, this.fileName, h.offset);
+    return new Block(inflateBlock(stored, this.fileName, h.offset), this.fileName, h.offset, h.size);
   }
 
   /**
@@ -182,6 +199,8 @@ export class TableReader implements DataBlockSource {
     let entries = 0;
     let tombstones = 0;
     let blocks = 0;
+    let dataRawBytes = 0;
+    let dataStoredBytes = 0;
     let minSeq = Infinity;
     let maxSeq = -1;
     let rawKeyBytes = 0;
@@ -201,6 +220,8 @@ export class TableReader implements DataBlockSource {
       const sepSeq = index.seq();
       if (prevSepKey !== null && index.compareCurrent(prevSepKey, prevSepSeq) <= 0) tail.indexBlock.corrupt(index.entryOffset, "index separators out of order");
       const block = this.readDataBlock(h);
+      dataRawBytes += block.data.length;
+      dataStoredBytes += h.size;
       data.reset(block);
       for (data.seekToFirst(); data.valid(); data.next()) {
         const at = data.entryOffset;
@@ -241,6 +262,8 @@ export class TableReader implements DataBlockSource {
     if (p.entries !== entries) mismatch("entries", p.entries, entries);
     if (p.tombstones !== tombstones) mismatch("tombstones", p.tombstones, tombstones);
     if (p.dataBlocks !== blocks) mismatch("data-blocks", p.dataBlocks, blocks);
+    if (p.dataRawBytes !== dataRawBytes) mismatch("data-raw-bytes", p.dataRawBytes, dataRawBytes);
+    if (p.dataStoredBytes !== dataStoredBytes) mismatch("data-stored-bytes", p.dataStoredBytes, dataStoredBytes);
     if (p.minSeq !== minSeq) mismatch("min-seq", p.minSeq, minSeq);
     if (p.maxSeq !== maxSeq) mismatch("max-seq", p.maxSeq, maxSeq);
     if (p.rawKeyBytes !== rawKeyBytes) mismatch("raw-key-bytes", p.rawKeyBytes, rawKeyBytes);

@@ -3,10 +3,19 @@
  * that records them (after LevelDB's VersionSet).
  *
  * Durability protocol. A change (flush, compaction) is described as a {@link VersionEdit}, appended
- * to the manifest and fdatasync'ed, and only then installed as the current version. At open the
- * manifest named by CURRENT is replayed; then a fresh manifest holding one snapshot edit is written
- * (temp file, sync, rename over CURRENT's target name, directory sync), which keeps the manifest
- * short and makes the switch atomic. Files the manifest does not name are not live.
+ * to the manifest and fdatasync'ed, and only then installed as the current version. Files the
+ * manifest does not name are not live.
+ *
+ * At open the manifest named by CURRENT is replayed and, when it ended cleanly and is below the
+ * rollover size, new edits are appended to it: open writes nothing to it. Otherwise (no manifest,
+ * a torn tail, which an append must never follow, or a large one) a fresh manifest holding one
+ * snapshot edit is written (new file, sync, CURRENT replaced by temp file, sync, rename, directory
+ * sync); the same rollover happens when a manifest grows past the rollover size.
+ *
+ * A continued manifest was written by an earlier process, which may have crashed after appending
+ * a record but before syncing it, or after renaming CURRENT but before syncing the directory: what
+ * recovery read may not be durable yet. Nothing may be deleted on its word until
+ * {@link VersionSet.syncRecovered} made it so (a rolled manifest is durable when written).
  */
 import * as path from "node:path";
 import { CorruptionError } from "../errors.js";
@@ -17,8 +26,14 @@ import { frameManifestRecord, readManifestRecords } from "../manifest/manifest-l
 import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "../manifest/version-edit.js";
 import { NUM_LEVELS, sortLevel, Version } from "./version.js";
 
-/** A manifest longer than this is rewritten as a single snapshot edit. */
-const MANIFEST_ROLLOVER_BYTES = 4 * 1024 * 1024;
+/**
+ * A manifest is rewritten as a single snapshot edit once it is longer than this, or than
+ * {@link ROLLOVER_SNAPSHOTS} times its snapshot if that is more. Every open replays the whole
+ * manifest (up to about a millisecond per 64 KiB of edits), and a rewrite costs three syncs,
+ * off the event loop; a manifest whose snapshot alone is large rolls proportionally less often.
+ */
+const MANIFEST_ROLLOVER_BYTES = 64 * 1024;
+const ROLLOVER_SNAPSHOTS = 4;
 
 export interface RecoveredState {
   logNumber: number;
@@ -38,6 +53,12 @@ export class VersionSet {
 
   private manifest: WritableFile | null = null;
   private manifestNumber = 0;
+  /** Size past which the manifest is rolled (see {@link MANIFEST_ROLLOVER_BYTES}). */
+  private rolloverBytes = MANIFEST_ROLLOVER_BYTES;
+  /** Size of the recovered manifest and whether it ended in a torn tail (see `openManifest`). */
+  private recovered: { bytes: number; torn: boolean } | null = null;
+  /** The manifest and CURRENT were recovered, not written by this process, and not synced since. */
+  private recoveredUnsynced = false;
   private queue: Promise<void> = Promise.resolve();
   /** Versions still pinned by readers, other than the current one. */
   private readonly pinned = new Set<Version>();
@@ -89,7 +110,37 @@ export class VersionSet {
     this.current = new Version(levels.map((files, level) => sortLevel(level, files)));
     this.manifestNumber = num;
     if (this.nextFileNumber <= num) this.nextFileNumber = num + 1;
+    this.recovered = { bytes: data.length, torn: read.tornTailOffset !== undefined };
     return { found: true, tornTailOffset: read.tornTailOffset };
+  }
+
+  /**
+   * After {@link recover}: continues the recovered manifest when it ended cleanly and is at most the
+   * rollover size (nothing is written), and otherwise starts a new one with {@link rollManifest}.
+   * Returns true when it wrote a new manifest.
+   */
+  async openManifest(): Promise<boolean> {
+    const r = this.recovered;
+    this.recovered = null;
+    this.setRolloverSize(encodeEdit(this.snapshotEdit()).length);
+    if (r !== null && !r.torn && r.bytes <= this.rolloverBytes) {
+      this.manifest = this.fs.openAppend(path.join(this.dir, manifestFileName(this.manifestNumber)));
+      this.recoveredUnsynced = true;
+      return false;
+    }
+    await this.rollManifest();
+    return true;
+  }
+
+  /**
+   * Makes a continued manifest and the CURRENT naming it durable (fdatasync, directory sync), once;
+   * called before the first file is deleted because of what recovery read from them.
+   */
+  async syncRecovered(): Promise<void> {
+    if (!this.recoveredUnsynced || this.manifest === null) return;
+    await this.manifest.sync();
+    await this.fs.syncDir(this.dir);
+    this.recoveredUnsynced = false;
   }
 
   /** The edit that recreates the whole current state. */
@@ -112,7 +163,9 @@ export class VersionSet {
     const num = this.newFileNumber();
     const name = manifestFileName(num);
     const file = this.fs.create(path.join(this.dir, name));
-    file.append(frameManifestRecord(encodeEdit(this.snapshotEdit())));
+    const snapshot = frameManifestRecord(encodeEdit(this.snapshotEdit()));
+    this.setRolloverSize(snapshot.length);
+    file.append(snapshot);
     await file.sync();
     const tmp = path.join(this.dir, "CURRENT.tmp");
     if (this.fs.exists(tmp)) this.fs.unlink(tmp);
@@ -124,6 +177,7 @@ export class VersionSet {
     await this.fs.syncDir(this.dir);
     this.manifest = file;
     this.manifestNumber = num;
+    this.recoveredUnsynced = false;
     if (old !== 0 && old !== num) {
       const oldPath = path.join(this.dir, manifestFileName(old));
       if (this.fs.exists(oldPath)) this.fs.unlink(oldPath);
@@ -145,10 +199,14 @@ export class VersionSet {
       if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
       if (edit.lastSeq !== undefined && edit.lastSeq > this.lastSeq) this.lastSeq = edit.lastSeq;
       this.install(new Version(levels.map((files, level) => sortLevel(level, files))));
-      if (this.manifest.size > MANIFEST_ROLLOVER_BYTES) await this.rollManifest();
+      if (this.manifest.size > this.rolloverBytes) await this.rollManifest();
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private setRolloverSize(snapshotBytes: number): void {
+    this.rolloverBytes = Math.max(MANIFEST_ROLLOVER_BYTES, ROLLOVER_SNAPSHOTS * snapshotBytes);
   }
 
   private install(v: Version): void {

@@ -146,8 +146,9 @@ describe("compaction reclaims space", () => {
     const N = 2000;
     const VALUE = 1000;
     // A memtable large enough that only our flush() calls make tables: three L0 tables stay below
-    // the compaction trigger, so nothing is compacted before compact().
-    let engine = scratch.track(await Engine.open(dir, { memtableSize: 32 * 1024 * 1024, sync: false }));
+    // the compaction trigger, so nothing is compacted before compact(). Uncompressed tables, so
+    // that sizes on disk compare with the live data.
+    let engine = scratch.track(await Engine.open(dir, { memtableSize: 32 * 1024 * 1024, sync: false, compression: "none" }));
     const model = new KvModel();
     const put = async (tag: string, keys: number[]): Promise<void> => {
       const entries = keys.map((i) => ({ key: key("k", i), value: value(tag, i, VALUE) }));

@@ -14,6 +14,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine, IOError, WriteBatch } from "../../engine/index.js";
 import { MemFs } from "../../engine/fs/mem-fs.js";
+import { readManifestRecords } from "../../engine/manifest/manifest-log.js";
 import type { WritableFile } from "../../engine/fs/fs.js";
 import { scan, settles, useScratch } from "../fixtures/harness.js";
 import { randomKey } from "../fixtures/internal-model.js";
@@ -321,11 +322,20 @@ describe("injected I/O failures", () => {
     await engine.put(Uint8Array.of(7), Uint8Array.of(7));
     await engine.close();
     const notIoErrors: string[] = [];
-    for (let n = 0; n < 4; n++) {
-      fs.failAfter(n);
+    // Opens that continue the manifest, then opens that rewrite it (a torn tail): more operations.
+    for (let n = 0; n < 14; n++) {
+      if (n >= 4) {
+        const manifest = `${DIR}/${Buffer.from(fs.readFile(`${DIR}/CURRENT`)).toString("latin1").trim()}`;
+        if (readManifestRecords(fs.readFile(manifest), manifest, () => undefined).tornTailOffset === undefined) {
+          const f = fs.openAppend(manifest);
+          f.append(Uint8Array.of(1, 2, 3));
+          await f.sync();
+        }
+      }
+      fs.failAfter(n < 4 ? n : n - 4);
       const err = await Engine.open(DIR, { fs }).then(
-        (e) => {
-          scratch.track(e);
+        async (e) => {
+          await scratch.track(e).close();
           return null;
         },
         (e: unknown) => e,

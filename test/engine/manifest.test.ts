@@ -11,8 +11,11 @@
  *   CorruptionError naming the manifest and the record's offset; a directory holding only
  *   lsmdb-style logs (no CURRENT) opens and replays them; CURRENT naming a missing manifest, or
  *   not naming a manifest at all, is CorruptionError; tables the manifest does not name, temp
- *   tables and stale manifests are removed; the manifest is rewritten as one snapshot edit and
- *   CURRENT points at it; a reopen after a clean close replays no records.
+ *   tables and stale manifests are removed; a cleanly ended manifest is continued (open writes
+ *   nothing to it, later edits are appended), while one that ended torn or grew past its rollover
+ *   size is rewritten as one snapshot edit that CURRENT then names; a record that a crashed process
+ *   appended without syncing is made durable before open deletes files on its word; a reopen
+ *   after a clean close replays no records, and close leaves no log behind.
  *
  * The torn-tail cases rebuild the directory a crash during a manifest append would leave: the new
  * table is in sst/ (tables are synced before the edit), the edit is cut, and nothing the edit made
@@ -22,6 +25,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CorruptionError, Engine } from "../../engine/index.js";
+import type { FileLock, FileSystem, RandomAccessFile, WritableFile } from "../../engine/fs/fs.js";
+import { MemFs } from "../../engine/fs/mem-fs.js";
 import { nodeFs } from "../../engine/fs/node-fs.js";
 import { frameManifestRecord, MANIFEST_HEADER_SIZE, readManifestRecords } from "../../engine/manifest/manifest-log.js";
 import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "../../engine/manifest/version-edit.js";
@@ -87,6 +92,65 @@ function currentName(dir: string): string {
 async function putAll(engine: Engine, model: KvModel, entries: ModelEntry[]): Promise<void> {
   await Promise.all(entries.map((e) => (e.value === undefined ? engine.delete(e.key) : engine.put(e.key, e.value))));
   model.apply(entries);
+}
+
+/**
+ * A file system over `inner` that, once `lie` is set, pretends to sync manifests and to delete
+ * files: the state a process leaves when it dies right after appending a manifest record.
+ */
+class UnsyncedManifestFs implements FileSystem {
+  lie = false;
+  constructor(private readonly inner: MemFs) {}
+  mkdirp(dir: string): void {
+    this.inner.mkdirp(dir);
+  }
+  list(dir: string): string[] {
+    return this.inner.list(dir);
+  }
+  exists(p: string): boolean {
+    return this.inner.exists(p);
+  }
+  fileSize(p: string): number {
+    return this.inner.fileSize(p);
+  }
+  create(p: string): WritableFile {
+    return this.wrap(p, this.inner.create(p));
+  }
+  openAppend(p: string): WritableFile {
+    return this.wrap(p, this.inner.openAppend(p));
+  }
+  openRead(p: string): RandomAccessFile {
+    return this.inner.openRead(p);
+  }
+  readFile(p: string): Uint8Array {
+    return this.inner.readFile(p);
+  }
+  rename(from: string, to: string): void {
+    this.inner.rename(from, to);
+  }
+  unlink(p: string): void {
+    if (!this.lie) this.inner.unlink(p);
+  }
+  truncate(p: string, length: number): void {
+    this.inner.truncate(p, length);
+  }
+  syncDir(dir: string): Promise<void> {
+    return this.inner.syncDir(dir);
+  }
+  lock(p: string, dir: string): FileLock {
+    return this.inner.lock(p, dir);
+  }
+  private wrap(p: string, file: WritableFile): WritableFile {
+    const manifest = path.basename(p).startsWith("MANIFEST-");
+    return {
+      append: (data) => file.append(data),
+      sync: () => (this.lie && manifest ? Promise.resolve() : file.sync()),
+      get size() {
+        return file.size;
+      },
+      close: () => file.close(),
+    };
+  }
 }
 
 function keyed(prefix: string, n: number, value: (i: number) => Uint8Array | undefined): ModelEntry[] {
@@ -261,9 +325,11 @@ function crashedCopy(s: Awaited<ReturnType<typeof buildFlushScenario>>, manifest
 describe("the manifest at open", () => {
   it("tolerates the last record cut at every byte, or zero-filled, with the earlier state intact", async () => {
     const s = await buildFlushScenario();
-    expect(s.records.length, "records: the snapshot at open, a flush, a flush").toBe(3);
+    // The manifest is continued across the reopen: the first open's snapshot, the flush at the
+    // first close, then the two flushes of the second session.
+    expect(s.records.length, "records: the snapshot at the first open, the flush at close, a flush, a flush").toBe(4);
     expect(s.newTables.length, "the last flush wrote one table").toBe(1);
-    const last = s.records[2]!;
+    const last = s.records[s.records.length - 1]!;
     expect(last.offset + last.length).toBe(s.manifest.length);
     const expected = s.model.scan();
 
@@ -469,7 +535,7 @@ describe("the manifest at open", () => {
     await engine.close();
   });
 
-  it("rewrites the manifest at open as one snapshot edit of the same tables, and points CURRENT at it", async () => {
+  it("continues a cleanly ended manifest at open, writing nothing to it; a flush then appends its edit", async () => {
     const dir = scratch.dir();
     const model = new KvModel();
     let engine = await Engine.open(dir, { memtableSize: 8192 });
@@ -478,25 +544,99 @@ describe("the manifest at open", () => {
       await engine.flush();
     }
     await engine.close();
-    const before = currentName(dir);
-    const beforeLevels = replayLevels(fs.readFileSync(path.join(dir, before)), before);
-    expect(readManifestRecords(fs.readFileSync(path.join(dir, before)), before, () => undefined).records.length).toBeGreaterThan(1);
+    const name = currentName(dir);
+    const before = new Uint8Array(fs.readFileSync(path.join(dir, name)));
+    const beforeLevels = replayLevels(before, name);
 
     engine = scratch.track(await Engine.open(dir));
-    const after = currentName(dir);
-    expect(after).not.toBe(before);
-    expect(Number(after.slice("MANIFEST-".length))).toBeGreaterThan(Number(before.slice("MANIFEST-".length)));
-    expect(manifestNames(dir)).toEqual([after]);
-    expect(path.basename(engine.stats().manifest.file)).toBe(after);
-    const bytes = fs.readFileSync(path.join(dir, after));
-    const records = readManifestRecords(bytes, after, () => undefined).records;
-    expect(records.length).toBe(1);
-    const snapshot = decodeEdit(records[0]!.payload);
-    expect(snapshot.lastSeq).toBe(engine.stats().seq);
-    expect(snapshot.nextFileNumber).toBeGreaterThan(Number(after.slice("MANIFEST-".length)));
-    expect(replayLevels(bytes, after)).toEqual(beforeLevels);
+    expect(currentName(dir)).toBe(name);
+    expect(manifestNames(dir)).toEqual([name]);
+    expect(path.basename(engine.stats().manifest.file)).toBe(name);
+    expect(hex(fs.readFileSync(path.join(dir, name))), "open wrote nothing to the manifest").toBe(hex(before));
     expect(engine.stats().levels.map((l) => l.files)).toEqual(beforeLevels.map((l) => l.length));
     expect(await scan(engine)).toEqual(model.scan());
+
+    await putAll(engine, model, keyed("new", 50, (i) => utf8(`n${i}`)));
+    await engine.flush();
+    const after = new Uint8Array(fs.readFileSync(path.join(dir, name)));
+    expect(hex(after.subarray(0, before.length)), "earlier records untouched").toBe(hex(before));
+    const appended = readManifestRecords(after.subarray(before.length), name, () => undefined).records;
+    expect(appended.length, "one edit appended").toBe(1);
+    expect(decodeEdit(appended[0]!.payload).added?.length).toBe(1);
+    await engine.close();
+
+    engine = scratch.track(await Engine.open(dir));
+    expect(currentName(dir)).toBe(name);
+    expect(await scan(engine)).toEqual(model.scan());
+    await engine.verify();
+  });
+
+  it("rewrites a manifest that ended torn, or grew past its rollover size, at open as one snapshot edit of the same tables", async () => {
+    const dir = scratch.dir();
+    const model = new KvModel();
+    let engine = await Engine.open(dir, { memtableSize: 8192 });
+    for (let round = 0; round < 4; round++) {
+      await putAll(engine, model, keyed(`r${round % 3}`, 120, (i) => utf8(`v${round}-${i}`)));
+      await engine.flush();
+    }
+    const seq = engine.stats().seq;
+    await engine.close();
+    const name = currentName(dir);
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, name)));
+    const levels = replayLevels(bytes, name);
+    const noop = frameManifestRecord(encodeEdit({ lastSeq: seq }));
+    const cases = [
+      { what: "torn tail", tail: noop.subarray(0, noop.length - 3) },
+      // Edits that change nothing, past the rollover size (64 KiB for a manifest this small).
+      { what: "past 512 KiB", tail: Buffer.concat(Array.from({ length: Math.ceil((512 * 1024) / noop.length) }, () => noop)) },
+    ];
+    for (const c of cases) {
+      const copy = scratch.dir();
+      copyDb(dir, copy);
+      fs.appendFileSync(path.join(copy, name), c.tail);
+      engine = scratch.track(await Engine.open(copy));
+      const after = currentName(copy);
+      expect(Number(after.slice("MANIFEST-".length)), c.what).toBeGreaterThan(Number(name.slice("MANIFEST-".length)));
+      expect(manifestNames(copy), `${c.what}: the old manifest is removed`).toEqual([after]);
+      expect(path.basename(engine.stats().manifest.file)).toBe(after);
+      const written = fs.readFileSync(path.join(copy, after));
+      const records = readManifestRecords(written, after, () => undefined).records;
+      expect(records.length, c.what).toBe(1);
+      const snapshot = decodeEdit(records[0]!.payload);
+      expect(snapshot.lastSeq, c.what).toBe(engine.stats().seq);
+      expect(snapshot.nextFileNumber, c.what).toBeGreaterThan(Number(after.slice("MANIFEST-".length)));
+      expect(replayLevels(written, after), c.what).toEqual(levels);
+      expect(await scan(engine), c.what).toEqual(model.scan());
+      await engine.verify();
+      await engine.close();
+    }
+  });
+
+  it("makes a record a crashed process appended without syncing durable before open deletes the files it retired", async () => {
+    // The first session's last flush edit is appended but its sync never happens, and the log that
+    // edit retires is still there: what a crash between the append and the sync leaves (the
+    // process died; the page cache kept the record). The next open reads the record, so it deletes
+    // that log; a power loss after that must not take the record back, or the writes are gone.
+    const memFs = new MemFs();
+    const lying = new UnsyncedManifestFs(memFs);
+    const model = new KvModel();
+    const first = await Engine.open("/db", { fs: lying });
+    await putAll(first, model, keyed("k", 40, (i) => utf8(`v${i}`)));
+    lying.lie = true; // From here: manifest syncs and deletions do nothing.
+    await first.close();
+    expect(memFs.list("/db/wal").length, "the retired log is still there").toBeGreaterThan(0);
+
+    const second = await Engine.open("/db", { fs: memFs });
+    expect(second.stats().recovery.recordsReplayed, "the unsynced edit was read: no log replayed").toBe(0);
+    expect(memFs.list("/db/wal").length, "open deleted the retired log, kept the new one").toBe(1);
+    // A synced write makes the log directory durable, and with it the deletion.
+    await second.put(utf8("after"), utf8("x"));
+    model.apply([{ key: utf8("after"), value: utf8("x") }]);
+    memFs.crash();
+
+    const third = scratch.track(await Engine.open("/db", { fs: memFs }));
+    expect(await scan(third)).toEqual(model.scan());
+    await third.verify();
   });
 
   it("after a clean close, a reopen replays no records and starts with an empty memtable", async () => {
@@ -511,11 +651,13 @@ describe("the manifest at open", () => {
       const st = engine.stats();
       expect(st.recovery.recordsReplayed, `reopen ${i}`).toBe(0);
       expect(st.memtable.entries, `reopen ${i}`).toBe(0);
-      // Close leaves at most the (empty) log it was writing; nothing older survives it.
-      expect(st.recovery.logsReplayed, `reopen ${i}`).toBeLessThanOrEqual(1);
-      expect(fs.readdirSync(path.join(dir, "wal")).length, `reopen ${i}: logs on disk`).toBe(1);
+      // Close deletes the log it was writing once its records are in a table.
+      expect(st.recovery.logsReplayed, `reopen ${i}`).toBe(0);
+      expect(fs.readdirSync(path.join(dir, "wal")).length, `reopen ${i}: the new log`).toBe(1);
       expect(await scan(engine), `reopen ${i}`).toEqual(model.scan());
+      if (i === 1) await putAll(engine, model, keyed("k", 50, (j) => utf8(`again-${j}`)));
       await engine.close();
+      expect(fs.readdirSync(path.join(dir, "wal")), `close ${i}: logs on disk`).toEqual([]);
     }
   });
 });

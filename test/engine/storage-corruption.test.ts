@@ -305,7 +305,7 @@ describe("a damaged manifest", () => {
 
   it("damage before a valid record: verify() of the open engine and the next open fail, naming the manifest and offset", async () => {
     const { manifest, records, engine, dir } = await withManifest();
-    expect(records.length).toBe(3);
+    expect(records.length).toBeGreaterThanOrEqual(3);
     const target = records[1]!;
     flip(manifest, target.offset + target.length - 1);
     const err = await engine.verify().catch((e: unknown) => e);
@@ -350,9 +350,11 @@ describe("a damaged manifest", () => {
     }
   });
 
-  it("a damaged one-record manifest (open and close without writes) refuses to open and deletes no table", async () => {
+  it("a damaged one-record manifest (rewritten at open, closed without writes) refuses to open and deletes no table", async () => {
     const dir = scratch.dir();
     copyDb(pristine.dir, dir);
+    // A torn tail makes open rewrite the manifest as one snapshot record.
+    fs.appendFileSync(path.join(dir, fs.readFileSync(path.join(dir, "CURRENT"), "latin1").trim()), Uint8Array.of(1, 2, 3));
     const engine = await Engine.open(dir);
     const manifest = engine.stats().manifest.file;
     await engine.close();

@@ -9,7 +9,10 @@
  *   nothing and a crash then loses the record.
  * - Manifest life cycle: `rollManifest` writes one snapshot edit, points CURRENT at it and deletes
  *   the previous manifest; a manifest past its rollover size is rolled by `logAndApply`; file
- *   numbers handed out after recovery are above the manifest's own number.
+ *   numbers handed out after recovery are above the manifest's own number. After recovery,
+ *   `openManifest` continues a cleanly ended manifest (writing nothing) and rolls one that ended
+ *   torn or is past the rollover size; `syncRecovered` makes what recovery read from a continued
+ *   manifest durable (a record appended without a sync, CURRENT renamed without a directory sync).
  * - Pinning: a version pinned by a reader keeps its files in `liveTableNumbers` until its last
  *   unpin, which reports that files may have become deletable.
  * - Recovery refuses edits that name tables inconsistently, with the record's offset.
@@ -214,7 +217,7 @@ describe("VersionSet", () => {
     const fs = freshFs();
     const vs = await openSet(fs);
     const first = vs.manifestFileNumber;
-    const bigKey = (c: number): Uint8Array => new Uint8Array(60_000).fill(c);
+    const bigKey = (c: number): Uint8Array => new Uint8Array(6_000).fill(c); // About 12 KB per edit.
     let previous: number | undefined;
     let rolledAt = -1;
     for (let i = 0; i < 60 && rolledAt < 0; i++) {
@@ -270,6 +273,97 @@ describe("VersionSet", () => {
       expect(caught, JSON.stringify(bad)).toBeInstanceOf(CorruptionError);
       expect((caught as CorruptionError).file).toBe(`${DIR}/${name}`);
       expect((caught as CorruptionError).offset).toBe(at);
+    }
+  });
+
+  it("openManifest continues a cleanly ended manifest, writing nothing; later edits follow the recovered ones", async () => {
+    const fs = freshFs();
+    const vs = await openSet(fs);
+    await vs.logAndApply({ lastSeq: 5, added: [{ level: 0, file: meta(vs.newFileNumber(), "a", "b") }] });
+    const name = `MANIFEST-${String(vs.manifestFileNumber).padStart(6, "0")}`;
+    const before = hex(fs.readFile(`${DIR}/${name}`));
+    vs.close();
+
+    const again = new VersionSet(fs, DIR);
+    again.recover();
+    expect(await again.openManifest(), "continued, not rewritten").toBe(false);
+    expect(again.manifestFileNumber).toBe(vs.manifestFileNumber);
+    expect(hex(fs.readFile(`${DIR}/${name}`))).toBe(before);
+    expect(again.manifestBytes).toBe(before.length / 2);
+    await again.logAndApply({ lastSeq: 6, added: [{ level: 1, file: meta(again.newFileNumber(), "c", "d") }] });
+    expect(hex(fs.readFile(`${DIR}/${name}`)).startsWith(before)).toBe(true);
+
+    fs.crash();
+    const third = new VersionSet(fs, DIR);
+    third.recover();
+    expect(shape(third.current)).toEqual(shape(again.current));
+    expect(third.lastSeq).toBe(6);
+  });
+
+  it("openManifest rolls a manifest that ended torn or is past its rollover size", async () => {
+    for (const what of ["torn", "large"] as const) {
+      const fs = freshFs();
+      const vs = await openSet(fs);
+      await vs.logAndApply({ lastSeq: 7, added: [{ level: 2, file: meta(vs.newFileNumber(), "a", "b") }] });
+      const oldName = `MANIFEST-${String(vs.manifestFileNumber).padStart(6, "0")}`;
+      const f = fs.openAppend(`${DIR}/${oldName}`);
+      const noop = frameManifestRecord(encodeEdit({ lastSeq: 7 }));
+      if (what === "torn") f.append(noop.subarray(0, 5));
+      else for (let n = 0; n <= (512 * 1024) / noop.length; n++) f.append(noop);
+      await f.sync();
+      vs.close();
+
+      const again = new VersionSet(fs, DIR);
+      expect(again.recover().tornTailOffset !== undefined, what).toBe(what === "torn");
+      expect(await again.openManifest(), `${what}: rewritten`).toBe(true);
+      const name = `MANIFEST-${String(again.manifestFileNumber).padStart(6, "0")}`;
+      expect(name, what).not.toBe(oldName);
+      expect(fs.list(DIR).filter((n) => n.startsWith("MANIFEST-")), what).toEqual([name]);
+      expect(readManifestRecords(fs.readFile(`${DIR}/${name}`), name, () => undefined, true).records.length, what).toBe(1);
+      fs.crash();
+      const third = new VersionSet(fs, DIR);
+      third.recover();
+      expect(shape(third.current), what).toEqual(shape(vs.current));
+      expect(third.lastSeq, what).toBe(7);
+    }
+  });
+
+  it("syncRecovered makes a continued manifest's unsynced record, and a CURRENT renamed without a directory sync, durable", async () => {
+    for (const synced of [true, false]) {
+      const fs = freshFs();
+      const vs = await openSet(fs);
+      const oldNumber = vs.manifestFileNumber;
+      vs.close();
+      // What a process that died in the middle of a manifest switch leaves: a new manifest, synced,
+      // CURRENT renamed to name it but no directory sync; then a record appended without a sync.
+      const num = oldNumber + 10;
+      const name = `MANIFEST-${String(num).padStart(6, "0")}`;
+      const m = fs.create(`${DIR}/${name}`);
+      m.append(frameManifestRecord(encodeEdit({ logNumber: 1, nextFileNumber: num + 1, lastSeq: 3 })));
+      await m.sync();
+      const cur = fs.create(`${DIR}/CURRENT.tmp`);
+      cur.append(new TextEncoder().encode(`${name}
+`));
+      await cur.sync();
+      fs.rename(`${DIR}/CURRENT.tmp`, `${DIR}/CURRENT`);
+      m.append(frameManifestRecord(encodeEdit({ lastSeq: 4, added: [{ level: 0, file: meta(num + 1, "a", "b") }] })));
+
+      const again = new VersionSet(fs, DIR);
+      again.recover();
+      expect(again.lastSeq).toBe(4);
+      expect(await again.openManifest()).toBe(false);
+      if (synced) await again.syncRecovered();
+      fs.crash();
+      const third = new VersionSet(fs, DIR);
+      third.recover();
+      if (synced) {
+        expect(third.manifestFileNumber, "CURRENT still names the continued manifest").toBe(num);
+        expect(third.lastSeq, "the unsynced record survived").toBe(4);
+        expect(shape(third.current)[0]).toEqual([num + 1]);
+      } else {
+        // Without it, a power loss takes both back (which is why open syncs before deleting).
+        expect(third.manifestFileNumber).toBe(oldNumber);
+      }
     }
   });
 

@@ -126,7 +126,7 @@ describe("block cache", () => {
     });
   }
 
-  it("serves a table's repeated block reads without touching the file", () => {
+  it("serves a table's repeated block reads without touching the file, holding them inflated", async () => {
     const fs = new MemFs();
     fs.mkdirp("/t");
     const entries: Entry[] = Array.from({ length: 2000 }, (_, i) => ({
@@ -135,7 +135,7 @@ describe("block cache", () => {
       kind: 1,
       value: enc(`value-${i}`),
     }));
-    buildTable(fs, "/t/1.sst", entries);
+    await buildTable(fs, "/t/1.sst", entries);
     const inner = fs.openRead("/t/1.sst");
     let reads = 0;
     const counting: RandomAccessFile = {
@@ -163,5 +163,10 @@ describe("block cache", () => {
     for (it.seekToFirst(); it.valid(); it.next());
     expect(reads).toBe(afterScan);
     expect(afterScan - afterOpen).toBe(t.properties.dataBlocks);
+    // The blocks are stored compressed and cached (and charged) uncompressed.
+    const p = t.properties;
+    expect(p.dataStoredBytes).toBeLessThan(p.dataRawBytes / 2);
+    expect(cache.stats().blocks).toBe(p.dataBlocks);
+    expect(cache.usedBytes).toBeGreaterThan(p.dataRawBytes);
   });
 });

@@ -9,24 +9,29 @@
  * - Exhaustively on a small table: every bit of every byte, one at a time, is detected, and no
  *   read ever returns wrong data; every truncation and an appended tail are detected at open.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CorruptionError } from "../../../engine/errors.js";
 import { MemFs } from "../../../engine/fs/mem-fs.js";
 import { BlockCache } from "../../../engine/sstable/block-cache.js";
 import { BlockIterator } from "../../../engine/sstable/block-reader.js";
 import { Block } from "../../../engine/sstable/block.js";
-import { BLOCK_TRAILER_SIZE, type BlockHandle, checkBlock, decodeFooter, FOOTER_SIZE } from "../../../engine/sstable/format.js";
+import { BLOCK_TRAILER_SIZE, type BlockHandle, checkBlock, CompressionType, decodeFooter, FOOTER_SIZE, writeBlockTrailer } from "../../../engine/sstable/format.js";
 import { TableReader } from "../../../engine/sstable/table-reader.js";
 import { Rng, testSeeds } from "../../fixtures/random.js";
 import { buildTable, type Entry, hex, modelGet, randomEntries, show } from "./helpers.js";
 
 const PATH = "/db/sst/000042.sst";
 
-function buildBytes(entries: readonly Entry[], blockSize: number): Uint8Array {
+async function buildBytes(entries: readonly Entry[], blockSize: number, compression: "deflate" | "none" = "deflate"): Promise<Uint8Array> {
   const fs = new MemFs();
   fs.mkdirp("/db/sst");
-  buildTable(fs, PATH, entries, { blockSize });
+  await buildTable(fs, PATH, entries, { blockSize, compression });
   return fs.readFile(PATH);
+}
+
+/** Data blocks stored compressed (trailer type 1). */
+function compressedBlocks(bytes: Uint8Array, data: readonly BlockHandle[]): BlockHandle[] {
+  return data.filter((h) => bytes[h.offset + h.size] === CompressionType.Deflate);
 }
 
 function fsWith(bytes: Uint8Array): MemFs {
@@ -153,30 +158,33 @@ function expectNoWrongData(t: TableReader, entries: readonly Entry[], ctx: strin
 
 describe("corruption by region", () => {
   for (const seed of testSeeds(1)) {
-    it(`detects bit flips in every region and never returns wrong data (seed ${seed})`, () => {
-      const rng = new Rng(seed);
-      const entries = randomEntries(rng, { keys: 300, maxVersions: 3 });
-      const pristine = buildBytes(entries, 512);
-      const { regions, data } = layout(pristine);
-      expect(data.length, `seed ${seed}: want several data blocks`).toBeGreaterThan(4);
-      for (const region of regions) {
-        for (let trial = 0; trial < 12; trial++) {
-          const offset = region.start + rng.int(region.end - region.start);
-          const bit = rng.int(8);
-          const ctx = `seed ${seed} ${region.name} byte ${offset} bit ${bit}`;
-          const fs = fsWith(pristine);
-          fs.flipBit(PATH, offset, bit);
-          const t = expectDetected(fs, blockOf(offset, regions, data), ctx);
-          if (t !== undefined) expectNoWrongData(t, entries, ctx);
+    for (const textChance of [0, 0.8]) {
+      it(`detects bit flips in every region and never returns wrong data (seed ${seed}, ${textChance > 0 ? "compressed" : "uncompressed"} data blocks)`, async () => {
+        const rng = new Rng(seed);
+        const entries = randomEntries(rng, { keys: 300, maxVersions: 3, textChance });
+        const pristine = await buildBytes(entries, 512);
+        const { regions, data } = layout(pristine);
+        expect(data.length, `seed ${seed}: want several data blocks`).toBeGreaterThan(4);
+        if (textChance > 0) expect(compressedBlocks(pristine, data).length, `seed ${seed}: compressed blocks`).toBeGreaterThan(data.length / 2);
+        for (const region of regions) {
+          for (let trial = 0; trial < 12; trial++) {
+            const offset = region.start + rng.int(region.end - region.start);
+            const bit = rng.int(8);
+            const ctx = `seed ${seed} ${region.name} byte ${offset} bit ${bit}`;
+            const fs = fsWith(pristine);
+            fs.flipBit(PATH, offset, bit);
+            const t = expectDetected(fs, blockOf(offset, regions, data), ctx);
+            if (t !== undefined) expectNoWrongData(t, entries, ctx);
+          }
         }
-      }
-    });
+      });
+    }
   }
 
-  it("reports a damaged data block from the read that meets it, and serves the others", () => {
+  it("reports a damaged data block from the read that meets it, and serves the others", async () => {
     const rng = new Rng(5);
     const entries = randomEntries(rng, { keys: 300, maxVersions: 2 });
-    const pristine = buildBytes(entries, 512);
+    const pristine = await buildBytes(entries, 512);
     const { data } = layout(pristine);
     const victim = data[2]!;
     const fs = fsWith(pristine);
@@ -199,38 +207,100 @@ describe("corruption by region", () => {
   });
 });
 
-describe("corruption, exhaustively on a small table", () => {
-  const rng = new Rng(20240601);
-  const entries = randomEntries(rng, { keys: 10, maxVersions: 2 });
-  const pristine = buildBytes(entries, 64);
-  const { regions, data } = layout(pristine);
+for (const kind of ["uncompressed", "compressed"] as const) {
+  describe(`corruption, exhaustively on a small table (${kind} data blocks)`, () => {
+    const rng = new Rng(20240601);
+    const entries = randomEntries(rng, { keys: 10, maxVersions: 2, textChance: kind === "compressed" ? 1 : 0 });
+    let pristine: Uint8Array = new Uint8Array(0);
+    let regions: Region[] = [];
+    let data: BlockHandle[] = [];
+    beforeAll(async () => {
+      pristine = kind === "compressed" ? await buildBytes(entries, 160) : await buildBytes(entries, 64, "none");
+      ({ regions, data } = layout(pristine));
+    });
 
-  it("has several data blocks to damage", () => {
-    expect(data.length).toBeGreaterThan(2);
-  });
+    it("has several data blocks to damage", () => {
+      expect(data.length).toBeGreaterThan(2);
+      const compressed = compressedBlocks(pristine, data).length;
+      if (kind === "compressed") expect(compressed).toBeGreaterThanOrEqual(2);
+      else expect(compressed).toBe(0);
+    });
 
-  it("detects a flip of every bit of every byte", () => {
-    for (let offset = 0; offset < pristine.length; offset++) {
-      const block = blockOf(offset, regions, data);
-      for (let bit = 0; bit < 8; bit++) {
-        const fs = fsWith(pristine);
-        fs.flipBit(PATH, offset, bit);
-        const ctx = `byte ${offset} bit ${bit} (${pristine.length}-byte table)`;
-        const t = expectDetected(fs, block, ctx);
-        if (t !== undefined) expectNoWrongData(t, entries, ctx);
+    it("detects a flip of every bit of every byte", () => {
+      for (let offset = 0; offset < pristine.length; offset++) {
+        const block = blockOf(offset, regions, data);
+        for (let bit = 0; bit < 8; bit++) {
+          const fs = fsWith(pristine);
+          fs.flipBit(PATH, offset, bit);
+          const ctx = `byte ${offset} bit ${bit} (${pristine.length}-byte table)`;
+          const t = expectDetected(fs, block, ctx);
+          if (t !== undefined) expectNoWrongData(t, entries, ctx);
+        }
       }
-    }
-  });
+    });
 
-  it("detects every truncation and bytes appended after the footer", () => {
-    for (let len = 0; len < pristine.length; len++) {
-      const fs = fsWith(pristine.subarray(0, len));
-      const err = catching(() => TableReader.open(fs.openRead(PATH), PATH, 1).verify());
-      expect(err, `truncated to ${len}`).toBeInstanceOf(CorruptionError);
-    }
-    for (const tail of [Uint8Array.of(0), new Uint8Array(64), pristine.subarray(pristine.length - 64)]) {
-      const fs = fsWith(Uint8Array.from([...pristine, ...tail]));
-      expect(catching(() => TableReader.open(fs.openRead(PATH), PATH, 1).verify()), `${tail.length} bytes appended`).toBeInstanceOf(CorruptionError);
+    it("detects every truncation and bytes appended after the footer", () => {
+      for (let len = 0; len < pristine.length; len++) {
+        const fs = fsWith(pristine.subarray(0, len));
+        const err = catching(() => TableReader.open(fs.openRead(PATH), PATH, 1).verify());
+        expect(err, `truncated to ${len}`).toBeInstanceOf(CorruptionError);
+      }
+      for (const tail of [Uint8Array.of(0), new Uint8Array(64), pristine.subarray(pristine.length - 64)]) {
+        const fs = fsWith(Uint8Array.from([...pristine, ...tail]));
+        expect(catching(() => TableReader.open(fs.openRead(PATH), PATH, 1).verify()), `${tail.length} bytes appended`).toBeInstanceOf(CorruptionError);
+      }
+    });
+  });
+}
+
+describe("compressed blocks whose CRC matches damaged contents (a writer bug, or a forged file)", () => {
+  /** Rewrites a compressed block's stored contents with `damage`, then a valid trailer for them. */
+  function forge(pristine: Uint8Array, h: BlockHandle, damage: (contents: Uint8Array) => void): MemFs {
+    const bytes = pristine.slice();
+    const block = bytes.subarray(h.offset, h.offset + h.size + BLOCK_TRAILER_SIZE);
+    damage(block.subarray(0, h.size));
+    writeBlockTrailer(block, h.size, CompressionType.Deflate);
+    return fsWith(bytes);
+  }
+
+  const cases: Array<[string, (c: Uint8Array) => void, RegExp]> = [
+    ["a stream zlib rejects", (c) => c.fill(0xff, 2), /does not inflate/],
+    ["a size prefix one short", (c) => (c[0]! & 0x7f) > 0 ? (c[0] = c[0]! - 1) : (c[1] = c[1]! - 1), /does not inflate|inflates to/],
+    ["a size prefix one long", (c) => (c[0] = (c[0]! & 0x7f) < 0x7f ? c[0]! + 1 : c[0]! - 0x7f), /inflates to|does not inflate/],
+    ["a size prefix of zero", (c) => c.copyWithin(0, 0, 1).fill(0, 0, 1), /size prefix|inflates to|does not inflate/],
+    ["a stream cut short", (c) => c.fill(0, c.length - 3), /does not inflate|inflates to|after its deflate stream/],
+  ];
+
+  for (const [name, damage, message] of cases) {
+    it(`throws CorruptionError at the block for ${name}, from reads and verify()`, async () => {
+      const rng = new Rng(11);
+      const entries = randomEntries(rng, { keys: 300, maxVersions: 2, textChance: 1 });
+      const pristine = await buildBytes(entries, 1024);
+      const { data } = layout(pristine);
+      const victim = compressedBlocks(pristine, data)[1]!;
+      expect(victim).toBeDefined();
+      const fs = forge(pristine, victim, damage);
+      const t = TableReader.open(fs.openRead(PATH), PATH, 42, new BlockCache(1 << 20));
+      for (const run of [() => t.verify(), () => { const it = t.iterator(); for (it.seekToFirst(); it.valid(); it.next()); }]) {
+        const err = catching(run);
+        expect(err, name).toBeInstanceOf(CorruptionError);
+        expect((err as CorruptionError).offset, name).toBe(victim.offset);
+        expect((err as CorruptionError).message, name).toMatch(message);
+      }
+    });
+  }
+
+  it("refuses a compressed filter, meta or index block", async () => {
+    const entries = randomEntries(new Rng(12), { keys: 50, maxVersions: 1, textChance: 1 });
+    const pristine = await buildBytes(entries, 1024);
+    const size = pristine.length;
+    const footer = decodeFooter(pristine.subarray(size - FOOTER_SIZE), size, PATH);
+    for (const [what, h] of [["filter", footer.filter], ["meta", footer.meta], ["index", footer.index]] as const) {
+      const bytes = pristine.slice();
+      writeBlockTrailer(bytes.subarray(h.offset, h.offset + h.size + BLOCK_TRAILER_SIZE), h.size, CompressionType.Deflate);
+      const err = catching(() => TableReader.open(fsWith(bytes).openRead(PATH), PATH, 1));
+      expect(err, what).toBeInstanceOf(CorruptionError);
+      expect((err as CorruptionError).message, what).toMatch(/only data blocks are compressed/);
     }
   });
 });

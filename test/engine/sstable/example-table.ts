@@ -6,6 +6,7 @@
  */
 import { MemFs } from "../../../engine/fs/mem-fs.js";
 import { decodeFooter, FOOTER_SIZE } from "../../../engine/sstable/format.js";
+import { inlineCompressor } from "../../../engine/sstable/deflate-worker.js";
 import { TableBuilder, type TableMeta } from "../../../engine/sstable/table-builder.js";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -18,16 +19,20 @@ export const EXAMPLE_ENTRIES: ReadonlyArray<readonly [string, number, 1 | 2, str
   ["damson", 4, 1, "ripe"],
 ];
 
-/** Options of the example: tiny blocks so that two data blocks and a separator show up. */
-export const EXAMPLE_OPTIONS = { blockSize: 32, restartInterval: 2 } as const;
+/**
+ * Options of the example: tiny blocks so that two data blocks and a separator show up, deflate
+ * on the calling thread (the bytes are the same as the worker's; this keeps the example a plain
+ * function of its inputs).
+ */
+export const EXAMPLE_OPTIONS = { blockSize: 32, restartInterval: 2, compression: "deflate", compressor: inlineCompressor } as const;
 
-export function buildExampleTable(): { bytes: Uint8Array; meta: TableMeta } {
+export async function buildExampleTable(): Promise<{ bytes: Uint8Array; meta: TableMeta }> {
   const fs = new MemFs();
   fs.mkdirp("/x");
   const file = fs.create("/x/000001.sst");
   const b = new TableBuilder(file, EXAMPLE_OPTIONS);
   for (const [k, seq, kind, v] of EXAMPLE_ENTRIES) b.add(enc(k), seq, kind, enc(v));
-  const meta = b.finish();
+  const meta = await b.finish();
   return { bytes: fs.readFile("/x/000001.sst"), meta };
 }
 
@@ -43,7 +48,7 @@ export function hexDump(bytes: Uint8Array): string {
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (invokedDirectly) {
-  const { bytes, meta } = buildExampleTable();
+  const { bytes, meta } = await buildExampleTable();
   console.log(hexDump(bytes));
   const f = decodeFooter(bytes.subarray(bytes.length - FOOTER_SIZE), bytes.length, "example");
   console.log(JSON.stringify({ fileSize: bytes.length, dataBlocks: meta.dataBlocks, filter: f.filter, meta: f.meta, index: f.index }));

@@ -1,7 +1,7 @@
 /**
  * engine/sstable/format.ts and internal-key.ts: internal-key trailers (byte layout, seq up to
- * 2^53-1, order), block handles, block trailers and the footer's checks, each tested against
- * bytes laid out by hand here.
+ * 2^53-1, order), block handles, block trailers (types 0 and 1) and the footer's checks (version
+ * 2; version 1 refused), each tested against bytes laid out by hand here.
  */
 import CRC32 from "crc-32";
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,8 @@ import {
   BLOCK_TRAILER_SIZE,
   type BlockHandle,
   checkBlock,
+  checkBlockTrailer,
+  CompressionType,
   decodeBlockHandle,
   decodeFooter,
   encodeBlockHandle,
@@ -100,6 +102,18 @@ describe("block trailer", () => {
     expect(checkBlock(b, { offset: 100, size: contents.length }, "t.sst", "data")).toEqual(contents);
   });
 
+  it("carries type 1 for a deflated data block, under the CRC; other blocks must be type 0", () => {
+    const h = { offset: 100, size: contents.length };
+    const b = new Uint8Array(contents.length + BLOCK_TRAILER_SIZE);
+    b.set(contents);
+    writeBlockTrailer(b, contents.length, CompressionType.Deflate);
+    expect(b[contents.length]).toBe(1);
+    expect(Buffer.from(b).readUInt32LE(contents.length + 1)).toBe(CRC32.buf(Buffer.concat([contents, Uint8Array.of(1)])) >>> 0);
+    expect(checkBlockTrailer(b, h, "t.sst", "data")).toBe(CompressionType.Deflate);
+    expect(checkBlockTrailer(withTrailer(), h, "t.sst", "data")).toBe(CompressionType.None);
+    expect(() => checkBlock(b, h, "t.sst", "index")).toThrow(/index block has compression type 1/);
+  });
+
   it("fails on any flipped bit, on a short read and on an unknown type", () => {
     const h = { offset: 100, size: contents.length };
     const b0 = withTrailer();
@@ -116,6 +130,7 @@ describe("block trailer", () => {
     b[contents.length] = 7;
     Buffer.from(b.buffer).writeUInt32LE(CRC32.buf(Buffer.concat([contents, Uint8Array.of(7)])) >>> 0, contents.length + 1);
     expect(() => checkBlock(b, h, "t.sst", "data")).toThrow(/compression type 7/);
+    expect(() => checkBlockTrailer(b, h, "t.sst", "data")).toThrow(/unknown compression type 7/);
   });
 });
 
@@ -130,10 +145,10 @@ describe("footer", () => {
     const b = Buffer.from(f);
     expect(f.length).toBe(64);
     expect([0, 8, 16, 24, 32, 40].map((o) => Number(b.readBigUInt64LE(o)))).toEqual([1000, 20, 1025, 30, 1060, 40]);
-    expect(b.readUInt32LE(48)).toBe(1);
+    expect(b.readUInt32LE(48)).toBe(2);
     expect(b.readUInt32LE(52)).toBe(CRC32.buf(f.subarray(0, 52)) >>> 0);
     expect(b.subarray(56).toString("latin1")).toBe("lsmdocST");
-    expect(decodeFooter(f, fileSize, "t.sst")).toEqual({ filter, meta, index, version: 1 });
+    expect(decodeFooter(f, fileSize, "t.sst")).toEqual({ filter, meta, index, version: 2 });
   });
 
   it("detects every flipped bit", () => {
@@ -155,7 +170,9 @@ describe("footer", () => {
     const gap = encodeFooter({ filter, meta: { offset: 1026, size: 29 }, index, version: FORMAT_VERSION });
     expect(() => decodeFooter(gap, fileSize, "t.sst")).toThrow(/tile/);
     expect(() => decodeFooter(encodeFooter({ filter, meta, index, version: FORMAT_VERSION }), fileSize + 1, "t.sst")).toThrow(/tile/);
-    expect(() => decodeFooter(encodeFooter({ filter, meta, index, version: 2 }), fileSize, "t.sst")).toThrow(/version 2/);
+    expect(() => decodeFooter(encodeFooter({ filter, meta, index, version: 3 }), fileSize, "t.sst")).toThrow(/version 3 \(this build reads 2\)/);
+    // Version 1 (uncompressed blocks, no data-raw-bytes property) predates any release: refused.
+    expect(() => decodeFooter(encodeFooter({ filter, meta, index, version: 1 }), fileSize, "t.sst")).toThrow(/version 1 tables.*are not read/);
     expect(() => decodeFooter(new Uint8Array(10), 10, "t.sst")).toThrow(/too short/);
   });
 });

@@ -16,6 +16,9 @@ import { nodeFs } from "../../../engine/fs/node-fs.js";
 import { DbIterator } from "../../../engine/iterator/db-iterator.js";
 import { MergingIterator } from "../../../engine/iterator/merging-iterator.js";
 import { BlockCache } from "../../../engine/sstable/block-cache.js";
+import { MAX_BATCHES_IN_FLIGHT } from "../../../engine/sstable/block-writer.js";
+import { type BlockBatch, type BlockCompressor, deflateBatch, DeflateWorker, inlineCompressor } from "../../../engine/sstable/deflate-worker.js";
+import { BLOCK_TRAILER_SIZE, CompressionType } from "../../../engine/sstable/format.js";
 import { TableBuilder, type TableBuilderOptions } from "../../../engine/sstable/table-builder.js";
 import type { TableReader } from "../../../engine/sstable/table-reader.js";
 import { fromHex } from "../../fixtures/kv-model.js";
@@ -23,6 +26,7 @@ import { randomKey, randomWalk, VersionModel } from "../../fixtures/internal-mod
 import { Rng, testSeeds } from "../../fixtures/random.js";
 import {
   buildTable,
+  dataBlockLayout,
   EMPTY,
   enc,
   type Entry,
@@ -122,7 +126,7 @@ function checkTable(t: TableReader, entries: readonly Entry[], rng: Rng, label: 
   it.close();
 }
 
-function expectMetaMatches(meta: ReturnType<typeof buildTable>, entries: readonly Entry[], fileSize: number, label: string): void {
+function expectMetaMatches(meta: Awaited<ReturnType<typeof buildTable>>, entries: readonly Entry[], fileSize: number, label: string): void {
   const first = entries[0]!;
   const last = entries[entries.length - 1]!;
   const seqs = entries.map((e) => e.seq);
@@ -153,28 +157,53 @@ function expectMetaMatches(meta: ReturnType<typeof buildTable>, entries: readonl
 }
 
 describe("table round trip", () => {
-  const cases: Array<{ env: () => Env; keys: number; options?: TableBuilderOptions; cache: number; largeValueChance?: number }> = [
+  // Random values do not compress, text-like ones do: `textChance` mixes both, so tables hold
+  // compressed and uncompressed data blocks side by side.
+  const cases: Array<{ env: () => Env; keys: number; options?: TableBuilderOptions; cache: number; largeValueChance?: number; textChance?: number }> = [
     { env: memEnv, keys: 20_000, cache: 8 << 20 },
-    { env: diskEnv, keys: 20_000, cache: 64 << 10 },
-    { env: memEnv, keys: 3_000, options: { blockSize: 256, restartInterval: 4 }, cache: 0, largeValueChance: 0.01 },
-    { env: diskEnv, keys: 2_000, options: { blockSize: 64, restartInterval: 1, writeBufferSize: 0 }, cache: 4096 },
+    { env: diskEnv, keys: 20_000, cache: 64 << 10, textChance: 0.9 },
+    { env: memEnv, keys: 3_000, options: { blockSize: 256, restartInterval: 4 }, cache: 0, largeValueChance: 0.01, textChance: 0.5 },
+    { env: diskEnv, keys: 2_000, options: { blockSize: 64, restartInterval: 1, writeBufferSize: 0 }, cache: 4096, textChance: 0.5 },
+    { env: memEnv, keys: 5_000, options: { compression: "none" }, cache: 1 << 20, textChance: 1 },
+    { env: memEnv, keys: 5_000, options: { compressor: inlineCompressor, compressionLevel: 9, blockSize: 1024 }, cache: 1 << 16, largeValueChance: 0.01, textChance: 0.7 },
   ];
   for (const seed of testSeeds(1)) {
     for (const [ci, c] of cases.entries()) {
-      it(`matches the model (seed ${seed}, case ${ci}: ${c.keys} keys, ${JSON.stringify(c.options ?? {})}, cache ${c.cache})`, () => {
+      it(`matches the model (seed ${seed}, case ${ci}: ${c.keys} keys, ${JSON.stringify(c.options ?? {})}, cache ${c.cache})`, async () => {
         const env = c.env();
         const label = `seed ${seed} case ${ci} ${env.name}`;
         const rng = new Rng(seed + ci);
-        const entries = randomEntries(rng, { keys: c.keys, maxVersions: 4, largeValueChance: c.largeValueChance ?? 0.002 });
+        const entries = randomEntries(rng, { keys: c.keys, maxVersions: 4, largeValueChance: c.largeValueChance ?? 0.002, textChance: c.textChance ?? 0 });
         const file = path.join(env.dir, "000001.sst");
-        const meta = buildTable(env.fs, file, entries, c.options);
+        const meta = await buildTable(env.fs, file, entries, c.options);
         expectMetaMatches(meta, entries, env.fs.fileSize(file), label);
+        // Which blocks were stored compressed: none with compression off, few with random values
+        // (runs of tombstones and empty values do compress), many with text, and with random
+        // values mixed in, not all.
+        const layout = dataBlockLayout(env.fs, file);
+        expect(layout.handles.length, label).toBe(meta.dataBlocks);
+        expect(layout.handles.reduce((n, h) => n + h.size, 0), label).toBe(meta.dataStoredBytes);
+        expect(meta.dataStoredBytes + BLOCK_TRAILER_SIZE * meta.dataBlocks, label).toBe(layout.dataEnd);
+        const deflated = layout.types.filter((t) => t === CompressionType.Deflate).length;
+        const text = c.textChance ?? 0;
+        if (c.options?.compression === "none") {
+          expect(deflated, `${label}: compressed blocks`).toBe(0);
+          expect(meta.dataStoredBytes, label).toBe(meta.dataRawBytes);
+        } else if (text === 0) {
+          expect(deflated, `${label}: compressed blocks of ${meta.dataBlocks}`).toBeLessThan(meta.dataBlocks * 0.05);
+        } else {
+          expect(deflated, `${label}: compressed blocks of ${meta.dataBlocks}`).toBeGreaterThan(meta.dataBlocks * (text >= 0.9 ? 0.9 : 0.05));
+          expect(meta.dataStoredBytes, label).toBeLessThan(meta.dataRawBytes);
+          if (text < 0.9) expect(deflated, `${label}: compressed blocks`).toBeLessThan(meta.dataBlocks);
+        }
         const t = openTable(env.fs, file, 1, new BlockCache(c.cache));
         try {
           expect(t.properties, label).toEqual({
             entries: meta.entries,
             tombstones: meta.tombstones,
             dataBlocks: meta.dataBlocks,
+            dataRawBytes: meta.dataRawBytes,
+            dataStoredBytes: meta.dataStoredBytes,
             minSeq: meta.minSeq,
             maxSeq: meta.maxSeq,
             rawKeyBytes: meta.rawKeyBytes,
@@ -191,13 +220,13 @@ describe("table round trip", () => {
     }
   }
 
-  it(`holds ~50k entries on real files (seeds ${testSeeds(1).join(",")})`, () => {
+  it(`holds ~50k entries on real files (seeds ${testSeeds(1).join(",")})`, async () => {
     const seed = testSeeds(1)[0]!;
     const env = diskEnv();
     const rng = new Rng(seed);
     const entries = randomEntries(rng, { keys: 17_000, maxVersions: 5 });
     const file = path.join(env.dir, "000002.sst");
-    const meta = buildTable(env.fs, file, entries);
+    const meta = await buildTable(env.fs, file, entries);
     expect(meta.entries, `seed ${seed}`).toBeGreaterThan(40_000);
     const t = openTable(env.fs, file, 2, new BlockCache(1 << 20));
     try {
@@ -208,12 +237,12 @@ describe("table round trip", () => {
     }
   });
 
-  it("returns keys and values that stay unchanged while the cursor moves on and blocks are evicted", () => {
+  it("returns keys and values that stay unchanged while the cursor moves on and blocks are evicted", async () => {
     const env = memEnv();
     const rng = new Rng(99);
     const entries = randomEntries(rng, { keys: 3000, maxVersions: 3 });
     const file = path.join(env.dir, "000003.sst");
-    buildTable(env.fs, file, entries, { blockSize: 512 });
+    await buildTable(env.fs, file, entries, { blockSize: 512 });
     const t = openTable(env.fs, file, 3, new BlockCache(2048)); // a couple of blocks at most
     const held: Array<[Uint8Array, Uint8Array]> = [];
     const it = t.iterator();
@@ -226,7 +255,7 @@ describe("table round trip", () => {
     });
   });
 
-  it("keeps the InternalIterator contract under a random walk (fixtures/internal-model)", () => {
+  it("keeps the InternalIterator contract under a random walk (fixtures/internal-model)", async () => {
     for (const seed of testSeeds(2)) {
       const rng = new Rng(seed);
       const model = new VersionModel();
@@ -236,7 +265,7 @@ describe("table round trip", () => {
       }
       const env = memEnv();
       const file = path.join(env.dir, `${seed}.sst`);
-      buildTable(
+      await buildTable(
         env.fs,
         file,
         model.versions.map((v) => ({ key: fromHex(v.key), seq: v.seq, kind: v.kind, value: fromHex(v.value) })),
@@ -247,7 +276,7 @@ describe("table round trip", () => {
     }
   });
 
-  it("serves the engine's merging and db iterators: newest visible version per key at a snapshot", () => {
+  it("serves the engine's merging and db iterators: newest visible version per key at a snapshot", async () => {
     const seed = testSeeds(1)[0]!;
     const rng = new Rng(seed);
     const env = memEnv();
@@ -255,8 +284,8 @@ describe("table round trip", () => {
     const all = randomEntries(rng, { keys: 2000, maxVersions: 4 });
     const a = all.filter((_, i) => i % 2 === 0);
     const b = all.filter((_, i) => i % 2 === 1);
-    buildTable(env.fs, "/db/sst/a.sst", a, { blockSize: 512 });
-    buildTable(env.fs, "/db/sst/b.sst", b, { blockSize: 1024 });
+    await buildTable(env.fs, "/db/sst/a.sst", a, { blockSize: 512 });
+    await buildTable(env.fs, "/db/sst/b.sst", b, { blockSize: 1024 });
     const cache = new BlockCache(1 << 20);
     const ta = openTable(env.fs, "/db/sst/a.sst", 10, cache);
     const tb = openTable(env.fs, "/db/sst/b.sst", 11, cache);
@@ -279,7 +308,7 @@ describe("table round trip", () => {
     }
   });
 
-  it("writes a table whose only entries are tombstones or empty values, and one-entry tables", () => {
+  it("writes a table whose only entries are tombstones or empty values, and one-entry tables", async () => {
     const env = memEnv();
     const k = enc("k");
     for (const [name, entries] of [
@@ -289,7 +318,7 @@ describe("table round trip", () => {
     ] as const) {
       const list: Entry[] = entries.map((e) => ({ ...e, value: EMPTY }));
       const file = `/db/sst/${name}.sst`;
-      buildTable(env.fs, file, list);
+      await buildTable(env.fs, file, list);
       const t = openTable(env.fs, file);
       t.verify();
       expect(t.get(k, Number.MAX_SAFE_INTEGER), name).toEqual({ found: true, kind: list[0]!.kind, seq: list[0]!.seq, value: EMPTY });
@@ -326,19 +355,24 @@ describe("table builder misuse", () => {
     expect(b.entries).toBe(0);
   });
 
-  it("refuses to finish an empty table and to be used after finish or abandon", () => {
-    expect(() => fresh().finish()).toThrow(/no entries/);
+  it("refuses to finish an empty table and to be used after finish or abandon", async () => {
+    await expect(fresh().finish()).rejects.toThrow(/no entries/);
     const b = fresh();
     b.add(enc("a"), 1, 1, EMPTY);
-    b.finish();
+    await b.finish();
     expect(() => b.add(enc("b"), 1, 1, EMPTY)).toThrow(/finished/);
-    expect(() => b.finish()).toThrow(/finished/);
+    await expect(b.finish()).rejects.toThrow(/finished/);
     const c = fresh();
     c.abandon();
     expect(() => c.add(enc("a"), 1, 1, EMPTY)).toThrow(InvalidArgumentError);
+    const d = fresh();
+    d.add(enc("a"), 1, 1, EMPTY);
+    const finishing = d.finish();
+    expect(() => d.add(enc("b"), 1, 1, EMPTY)).toThrow(/finishing/);
+    await finishing;
   });
 
-  it("copies the keys and values it is given (callers reuse their buffers)", () => {
+  it("copies the keys and values it is given (callers reuse their buffers)", async () => {
     const fs = new MemFs();
     fs.mkdirp("/t");
     const b = new TableBuilder(fs.create("/t/x.sst"));
@@ -349,7 +383,7 @@ describe("table builder misuse", () => {
     value.fill(0);
     b.add(key, 1, 1, value);
     key.fill(0x7a);
-    const meta = b.finish();
+    const meta = await b.finish();
     expect(Buffer.from(meta.smallest.key).toString()).toBe("key-a");
     expect(Buffer.from(meta.largest.key).toString()).toBe("key-b");
     const t = openTable(fs, "/t/x.sst");
@@ -362,29 +396,144 @@ describe("table builder misuse", () => {
     expect(() => fresh({ restartInterval: 0 })).toThrow(InvalidArgumentError);
     expect(() => fresh({ bloomBitsPerKey: 0 })).toThrow(InvalidArgumentError);
     expect(() => fresh({ writeBufferSize: -1 })).toThrow(InvalidArgumentError);
+    expect(() => fresh({ compression: "zstd" as "none" })).toThrow(/compression/);
+    expect(() => fresh({ compressionLevel: 0 })).toThrow(InvalidArgumentError);
+    expect(() => fresh({ compressionLevel: 10 })).toThrow(InvalidArgumentError);
   });
 
-  it("becomes unusable after a write fails, and reports the I/O error", () => {
+  it("becomes unusable after a write fails, and reports the I/O error", async () => {
     const fs = new MemFs();
     fs.mkdirp("/t");
-    const b = new TableBuilder(fs.create("/t/x.sst"), { writeBufferSize: 0 });
+    const b = new TableBuilder(fs.create("/t/x.sst"), { writeBufferSize: 0, compression: "none" });
     fs.failAfter(0);
     expect(() => {
       for (let i = 0; i < 1000; i++) b.add(enc(`k${String(i).padStart(5, "0")}`), 1, 1, new Uint8Array(100));
     }).toThrow(/EIO/);
     fs.heal();
-    expect(() => b.add(enc("z"), 1, 1, EMPTY)).toThrow(/failed/);
+    expect(() => b.add(enc("z"), 1, 1, EMPTY)).toThrow(/EIO/);
+    await expect(b.finish()).rejects.toThrow(/EIO/);
   });
 
-  it("appends data blocks as it goes, so memory stays bounded", () => {
+  it("reports a write that fails while appending compressed blocks from drain(), add() and finish()", async () => {
+    const fs = new MemFs();
+    fs.mkdirp("/t");
+    const b = new TableBuilder(fs.create("/t/x.sst"), { writeBufferSize: 0 });
+    fs.failAfter(0);
+    const err = await (async () => {
+      for (let i = 0; i < 100_000; i++) {
+        b.add(enc(`k${String(i).padStart(6, "0")}`), 1, 1, new Uint8Array(100));
+        if (b.backlogged) await b.drain();
+      }
+    })().catch((e: unknown) => e);
+    expect(String(err)).toMatch(/EIO/);
+    fs.heal();
+    expect(() => b.add(enc("z"), 1, 1, EMPTY)).toThrow(/EIO/);
+    await expect(b.finish()).rejects.toThrow(/EIO/);
+  });
+
+  it("appends data blocks as it goes, so memory stays bounded", async () => {
     const fs = new MemFs();
     fs.mkdirp("/t");
     const file = fs.create("/t/x.sst");
-    const b = new TableBuilder(file);
+    const b = new TableBuilder(file, { compression: "none" });
     for (let i = 0; i < 20_000; i++) b.add(enc(`key${String(i).padStart(8, "0")}`), 1, 1, new Uint8Array(40));
     // Everything but the open block and at most one write buffer has reached the file.
     expect(file.size).toBeGreaterThan(b.estimatedFileSize - 64 * 1024 - 8192);
-    const meta = b.finish();
+    const meta = await b.finish();
     expect(file.size).toBe(meta.fileSize);
+  });
+});
+
+/** A compressor that holds every batch until the test releases it (in any order). */
+class HeldCompressor implements BlockCompressor {
+  readonly held: Array<{ batch: BlockBatch; level: number; release(): void }> = [];
+  deflate(batch: BlockBatch, level: number): Promise<BlockBatch> {
+    return new Promise((resolve) => this.held.push({ batch, level, release: () => resolve(deflateBatch(batch, level)) }));
+  }
+}
+
+describe("compressed data blocks in flight", () => {
+  const entry = (i: number): [Uint8Array, Uint8Array] => [enc(`user:${String(i).padStart(7, "0")}`), enc(`{"name":"User ${i}","city":"Paris","bio":"${"x".repeat(60)}"}`)];
+  const put = (b: TableBuilder, i: number): void => {
+    const [k, v] = entry(i);
+    b.add(k, 1, 1, v);
+  };
+
+  it("bounds the batches out, and appends them in order however the compressor returns them", async () => {
+    const fs = new MemFs();
+    fs.mkdirp("/t");
+    const file = fs.create("/t/x.sst");
+    const compressor = new HeldCompressor();
+    const b = new TableBuilder(file, { compressor });
+    let n = 0;
+    while (!b.backlogged) put(b, n++);
+    expect(compressor.held.length).toBe(MAX_BATCHES_IN_FLIGHT);
+    expect(file.size).toBe(0); // nothing can be appended before the first batch is back
+    let drained = false;
+    const draining = b.drain().then(() => (drained = true));
+    // The last batch back first: nothing is appended, and the builder is still backlogged.
+    compressor.held[2]!.release();
+    await new Promise((r) => setImmediate(r));
+    expect(file.size).toBe(0);
+    expect(drained).toBe(false);
+    compressor.held[0]!.release();
+    await draining;
+    expect(b.backlogged).toBe(false);
+    compressor.held[1]!.release();
+    for (let i = 0; i < 3000; i++) put(b, n++);
+    const before = b.estimatedFileSize;
+    const finishing = b.finish();
+    // finish() waits for every held batch, whenever it is released.
+    await new Promise((r) => setImmediate(r));
+    for (const h of compressor.held.slice(3)) h.release();
+    const meta = await finishing;
+    const tail = meta.fileSize - meta.dataStoredBytes - 5 * meta.dataBlocks;
+    expect(before / (meta.fileSize - tail), "size estimate while blocks were out").toBeGreaterThan(0.7);
+    expect(before / (meta.fileSize - tail), "size estimate while blocks were out").toBeLessThan(1.4);
+    expect(meta.dataStoredBytes).toBeLessThan(meta.dataRawBytes / 2);
+    const t = openTable(fs, "/t/x.sst");
+    t.verify();
+    const it = t.iterator();
+    let i = 0;
+    for (it.seekToFirst(); it.valid(); it.next(), i++) {
+      const [k, v] = entry(i);
+      if (hex(it.key()) !== hex(k) || hex(it.value()) !== hex(v)) expect.fail(`entry ${i} differs`);
+    }
+    expect(i).toBe(n);
+  });
+
+  it("drops batches that come back after abandon() (the file may be closed by then)", async () => {
+    const fs = new MemFs();
+    fs.mkdirp("/t");
+    const file = fs.create("/t/x.sst");
+    const compressor = new HeldCompressor();
+    const b = new TableBuilder(file, { compressor });
+    for (let i = 0; !b.backlogged; i++) put(b, i);
+    b.abandon();
+    file.close();
+    for (const h of compressor.held) h.release();
+    await new Promise((r) => setImmediate(r));
+    await expect(b.drain()).rejects.toThrow(/abandoned/);
+    expect(fs.fileSize("/t/x.sst")).toBe(0);
+  });
+
+  it("finishes its tables when the compression worker dies mid-table (the worker's batches are compressed inline)", async () => {
+    const fs = new MemFs();
+    fs.mkdirp("/t");
+    const worker = new DeflateWorker();
+    const b = new TableBuilder(fs.create("/t/x.sst"), { compressor: worker });
+    let n = 0;
+    for (; n < 5000; n++) put(b, n);
+    await worker.terminate(); // batches are out: they come back compressed all the same
+    for (; n < 10_000; n++) {
+      put(b, n);
+      if (b.backlogged) await b.drain();
+    }
+    const meta = await b.finish();
+    expect(meta.dataStoredBytes).toBeLessThan(meta.dataRawBytes / 2);
+    const t = openTable(fs, "/t/x.sst");
+    t.verify();
+    expect(t.properties.entries).toBe(10_000);
+    await worker.terminate();
   });
 });
