@@ -8,35 +8,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, z } from "lsmdoc";
+import { open } from "lsmdoc";
+import { lcg, User, USER_INDEXES, userDoc } from "./measure-workload.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 const SYNC = process.argv[3] === "true";
-const CITIES = ["London", "Paris", "Berlin", "Madrid", "Rome", "Vienna", "Prague", "Lisbon", "Dublin", "Oslo"];
-
-const User = z.object({
-  name: z.string(),
-  email: z.email(),
-  age: z.number().int(),
-  city: z.string(),
-  tags: z.array(z.string()),
-  createdAt: z.date(),
-  bio: z.string(),
-});
-
-let seed = 12345;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-function doc(i: number) {
-  return {
-    name: `User ${i}`,
-    email: `user${i}@example.com`,
-    age: 18 + (i % 60),
-    city: CITIES[i % CITIES.length]!,
-    tags: ["alpha", "beta", "gamma"].slice(0, 1 + (i % 3)),
-    createdAt: new Date(1_700_000_000_000 + i * 1000),
-    bio: "x".repeat(120),
-  };
-}
+const rnd = lcg(12345);
+const doc = userDoc;
 
 function rate(name: string, ops: number, ms: number): void {
   console.log(`${name.padEnd(36)} ${Math.round((ops / ms) * 1000).toString().padStart(9)} ops/s`);
@@ -45,7 +23,7 @@ function rate(name: string, ops: number, ms: number): void {
 const dir = mkdtempSync(join(tmpdir(), "lsmdoc-coll-"));
 try {
   const db = await open(dir, { sync: SYNC });
-  const users = db.collection("users", User, { indexes: [{ fields: ["email"], unique: true }, { fields: ["age"] }, { fields: ["city"] }] });
+  const users = db.collection("users", User, USER_INDEXES);
   await users.ready();
   const ids: string[] = [];
   let t = performance.now();

@@ -26,7 +26,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, z, type Database } from "lsmdoc";
+import { open, type Database } from "lsmdoc";
+import { lcg, User as UserSchema, USER_INDEXES, userDoc } from "./measure-workload.js";
 import { Engine } from "../engine/db.js";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -35,33 +36,12 @@ const CYCLES = Number(args[1] ?? 9);
 const PROFILE = process.argv.includes("--profile");
 /** Engine options as JSON, e.g. --options={"memtableSize":1048576}. */
 const OPTIONS = JSON.parse(process.argv.find((a) => a.startsWith("--options="))?.slice("--options=".length) ?? "{}") as Record<string, unknown>;
-const CITIES = ["London", "Paris", "Berlin", "Madrid", "Rome", "Vienna", "Prague", "Lisbon", "Dublin", "Oslo"];
 const MEMTABLE = 4 * 1024 * 1024;
 
-const User = z.object({
-  name: z.string(),
-  email: z.email(),
-  age: z.number().int(),
-  city: z.string(),
-  tags: z.array(z.string()),
-  createdAt: z.date(),
-  bio: z.string(),
-});
-const INDEXES = { indexes: [{ fields: ["email"], unique: true }, { fields: ["age"] }, { fields: ["city"] }] } as const;
-
-let seed = 12345;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-function doc(i: number) {
-  return {
-    name: `User ${i}`,
-    email: `user${i}@example.com`,
-    age: 18 + (i % 60),
-    city: CITIES[i % CITIES.length]!,
-    tags: ["alpha", "beta", "gamma"].slice(0, 1 + (i % 3)),
-    createdAt: new Date(1_700_000_000_000 + i * 1000),
-    bio: "x".repeat(120),
-  };
-}
+const User = UserSchema;
+const INDEXES = USER_INDEXES;
+const rnd = lcg(12345);
+const doc = userDoc;
 
 let marks: Array<[string, number]> = [];
 Engine.trace = (phase) => marks.push([phase, performance.now()]);
