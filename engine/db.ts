@@ -27,7 +27,7 @@
  */
 import * as path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { AbortError, writeTables, type TableWriterContext } from "./compaction/table-writer.js";
+import { AbortError, writeTables, type TableWriterContext, type WriteTablesResult } from "./compaction/table-writer.js";
 import { CompactionFilter } from "./compaction/compaction-filter.js";
 import { packRanges } from "./compaction/compaction-protocol.js";
 import { CompactionRunner, CompactionThreadUnavailableError, type CompactionResult } from "./compaction/compaction-runner.js";
@@ -50,6 +50,7 @@ import { MergingIterator } from "./iterator/merging-iterator.js";
 import { decodeEdit, type FileMeta, type VersionEdit } from "./manifest/version-edit.js";
 import { readManifestRecords } from "./manifest/manifest-log.js";
 import { Memtable } from "./memtable/memtable.js";
+import type { Compression } from "./sstable/compression.js";
 import { resolveOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
 import { Snapshot, SnapshotList } from "./snapshot.js";
 import { BlockCache } from "./sstable/block-cache.js";
@@ -103,7 +104,8 @@ export interface EngineStats {
   tables: { files: number; bytes: number; open: number };
   blockCache: { capacity: number; bytes: number; hits: number; misses: number };
   writes: { commits: number; groups: number; syncs: number; userBytes: number };
-  flushes: { count: number; bytesWritten: number };
+  /** `onThread`: flushes written by the flush thread (option `compactionThread`). */
+  flushes: { count: number; onThread: number; bytesWritten: number };
   /** `onThread`: merges run on the compaction thread (option `compactionThread`). */
   compactions: { count: number; trivialMoves: number; onThread: number; bytesRead: number; bytesWritten: number; entriesDropped: number };
   /** (WAL bytes + table bytes written) / (key + value bytes written by the application). */
@@ -210,6 +212,8 @@ export class Engine {
   private readonly pendingOutputs = new Set<number>();
   /** The compaction thread, started by the first merge when `compactionThread` is on. */
   private compactionRunner: CompactionRunner | null = null;
+  /** The thread memtable flushes run on (a second one, so that a flush never waits for a merge). */
+  private flushRunner: CompactionRunner | null = null;
   /** Set while a merge runs on the compaction thread: wakes its wait when a memtable needs flushing. */
   private backgroundWake: (() => void) | null = null;
 
@@ -220,6 +224,7 @@ export class Engine {
     userBytes: 0,
     walBytes: 0,
     flushes: 0,
+    flushesOnThread: 0,
     flushBytes: 0,
     compactions: 0,
     trivialMoves: 0,
@@ -658,11 +663,19 @@ export class Engine {
     };
   }
 
-  private async flushImmutable(compression = this.options.compression): Promise<void> {
+  /**
+   * Writes the immutable memtable to a level-0 table and records it. On the flush thread when
+   * there is one (`onThread`, and compactionThread on), else here, in slices.
+   */
+  private async flushImmutable(compression = this.options.compression, onThread = true): Promise<void> {
     const imm = this.imm!;
-    const source = imm.iterator();
-    source.seekToFirst();
-    const result = await writeTables({ ...this.writerContext(false), compression }, source, Infinity);
+    let result: WriteTablesResult | undefined;
+    if (onThread && this.options.compactionThread && this.flushRunner?.available !== false) result = await this.flushOnThread(imm, compression);
+    if (result === undefined) {
+      const source = imm.iterator();
+      source.seekToFirst();
+      result = await writeTables({ ...this.writerContext(false), compression }, source, Infinity);
+    }
     const edit: VersionEdit = {
       logNumber: this.immLogNumber,
       lastSeq: this.loggedSeq,
@@ -678,6 +691,27 @@ export class Engine {
     this.counters.flushBytes += result.bytesWritten;
     this.removeObsoleteFiles(false);
     this.notifyStateChange();
+  }
+
+  /**
+   * Has the flush thread write `imm` (shared, not copied: nothing adds to an immutable memtable)
+   * to one table. Undefined when the thread cannot start: the caller flushes here instead.
+   */
+  private async flushOnThread(imm: Memtable, compression: Compression): Promise<WriteTablesResult | undefined> {
+    const number = this.versions.newFileNumber();
+    this.pendingOutputs.add(number);
+    const runner = (this.flushRunner ??= new CompactionRunner());
+    try {
+      const r = await runner.run({ kind: "flush", dir: this.dir, memtable: imm.share(), number, compression });
+      this.counters.flushesOnThread++;
+      if (r.files.length === 0) this.pendingOutputs.delete(number);
+      return { files: r.files, bytesWritten: r.bytesWritten, entriesRead: r.entriesRead };
+    } catch (err) {
+      // The thread removed its output; whatever a dead thread left is removed at the next open.
+      this.pendingOutputs.delete(number);
+      if (err instanceof CompactionThreadUnavailableError) return undefined;
+      throw err;
+    }
   }
 
   private isBaseLevelForKey(v: Version, outputLevel: number, key: Uint8Array): boolean {
@@ -759,6 +793,7 @@ export class Engine {
     const runner = (this.compactionRunner ??= new CompactionRunner());
     const job = runner.run(
       {
+        kind: "merge",
         dir: this.dir,
         inputs: inputs.map((f) => f.number),
         smallestSnapshot,
@@ -1116,7 +1151,7 @@ export class Engine {
       tables: { files: levels.reduce((n, l) => n + l.files, 0), bytes: levels.reduce((n, l) => n + l.bytes, 0), open: this.tables.size },
       blockCache: { capacity: cache.capacity, bytes: cache.usedBytes, hits: cache.hits, misses: cache.misses },
       writes: { commits: c.commits, groups: c.groups, syncs: c.syncs, userBytes: c.userBytes },
-      flushes: { count: c.flushes, bytesWritten: c.flushBytes },
+      flushes: { count: c.flushes, onThread: c.flushesOnThread, bytesWritten: c.flushBytes },
       compactions: {
         count: c.compactions,
         trivialMoves: c.trivialMoves,
@@ -1184,6 +1219,7 @@ export class Engine {
         this.versions.close();
       } finally {
         await threadClosed;
+        await this.flushRunner?.close().catch(() => undefined);
         this.lock?.release();
         this.lock = null;
       }
@@ -1205,14 +1241,15 @@ export class Engine {
     try {
       if (this.backgroundError !== null) throw this.backgroundError;
       // Stored uncompressed: compressing would make close several times slower, and compaction
-      // rewrites (and compresses) level-0 tables soon after the next open anyway.
-      if (this.imm !== null) await this.flushImmutable("none");
+      // rewrites (and compresses) level-0 tables soon after the next open anyway. On this thread:
+      // close would wait for the flush thread anyway, and may never have started it.
+      if (this.imm !== null) await this.flushImmutable("none", false);
       if (this.mem.entryCount > 0) {
         this.imm = this.mem;
         this.mem = new Memtable(this.options.memtableSize);
         // No log has this number: once the table is recorded, every log is obsolete.
         this.immLogNumber = this.versions.newFileNumber();
-        await this.flushImmutable("none");
+        await this.flushImmutable("none", false);
       }
       return true;
     } catch {

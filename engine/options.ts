@@ -49,10 +49,11 @@ export interface EngineOptions {
    */
   blockCacheSize?: number;
   /**
-   * Run compaction merges on a background thread (`node:worker_threads`), which reads the input
-   * tables and writes the outputs with its own file handles; the engine's thread only picks the
-   * work and records the result. It frees the application's thread from the largest share of
-   * background CPU, at the cost of one more thread (started on the first merge). Needs the real
+   * Run compaction merges and memtable flushes on background threads (`node:worker_threads`,
+   * one for each, so that a flush never waits behind a long merge), which write the tables with
+   * their own file handles; the engine's thread only picks the work and records the result. It
+   * frees the application's thread from nearly all background CPU, at the cost of two more
+   * threads (each started on its first job). Needs the real
    * file system: it cannot be used with an injected `fs`, and bundlers that do not ship
    * `engine/compaction/compaction-worker.js` next to its caller need `false`.
    * @default true with the real file system, false with an injected `fs`

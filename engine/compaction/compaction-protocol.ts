@@ -1,12 +1,12 @@
 /**
- * What the engine's thread and the compaction thread say to each other (compaction-runner.ts is
- * the engine's side, compaction-worker.ts the thread's): the job, its result, errors as plain
- * data, and the shared control words.
+ * What the engine's thread and a background thread say to each other (compaction-runner.ts is
+ * the engine's side, compaction-worker.ts the thread's): the job (a merge, or the flush of a
+ * frozen memtable), its result, errors as plain data, and the shared control words.
  *
  * Messages (structured clone over the worker's port):
  *
  * ```
- * engine -> thread   { type: "run", job: CompactionJob }
+ * engine -> thread   { type: "run", job: CompactionJob | FlushJob }
  * thread -> engine   { type: "ready" }                       the thread's code is loaded
  *                    { type: "numbers" }                     the reserved file numbers ran out
  *                    { type: "done", result: CompactionResult }
@@ -26,6 +26,7 @@
 import { AbortError } from "./table-writer.js";
 import { CorruptionError, DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError, type LsmdocErrorCode } from "../errors.js";
 import type { FileMeta } from "../manifest/version-edit.js";
+import type { SharedSkipList } from "../memtable/memtable.js";
 import type { Compression } from "../sstable/compression.js";
 
 export const CONTROL_BYTES = 24;
@@ -49,6 +50,7 @@ export interface PackedRanges {
 }
 
 export interface CompactionJob {
+  kind: "merge";
   dir: string;
   /** Table numbers to merge (any order: the merge orders entries by internal key). */
   inputs: number[];
@@ -61,6 +63,19 @@ export interface CompactionJob {
   /** Output tables take numbers from [firstNumber, firstNumber + numberCount), then ask for more. */
   firstNumber: number;
   numberCount: number;
+}
+
+/**
+ * Writes one frozen memtable to one level-0 table numbered `number`. The entries are read from
+ * the memtable's own memory (SharedArrayBuffers, see memtable/skiplist.ts), which the engine does
+ * not modify while the job runs; nothing is copied at the hand-over.
+ */
+export interface FlushJob {
+  kind: "flush";
+  dir: string;
+  memtable: SharedSkipList;
+  number: number;
+  compression: Compression;
 }
 
 export interface CompactionResult {
@@ -76,7 +91,7 @@ export type FromWorker =
   | { type: "done"; result: CompactionResult }
   | { type: "failed"; error: SerializedError };
 
-export type ToWorker = { type: "run"; job: CompactionJob };
+export type ToWorker = { type: "run"; job: CompactionJob | FlushJob };
 
 /** An error as plain data: the hierarchy's classes do not survive a structured clone. */
 export type SerializedError =

@@ -1,7 +1,8 @@
 /**
- * The engine's handle on its compaction thread (compaction-worker.ts): starts the thread on the
- * first job, sends it one merge at a time, answers its requests for more output file numbers, and
- * turns its answer back into a result or an error of the lsmdoc hierarchy.
+ * The engine's handle on one background thread (compaction-worker.ts): starts the thread on the
+ * first job, sends it one job at a time (a merge, or a memtable flush), answers a merge's requests
+ * for more output file numbers, and turns its answer back into a result or an error of the lsmdoc
+ * hierarchy. The engine keeps two: one for merges, one for flushes.
  *
  * The thread is `unref()`ed while idle, so an open engine does not keep a process alive, and
  * `ref()`ed while a job runs, so that a process awaiting a compaction does not exit under it. It
@@ -20,6 +21,7 @@ import {
   ABORT,
   type CompactionJob,
   type CompactionResult,
+  type FlushJob,
   CONTROL_BYTES,
   deserializeError,
   type FromWorker,
@@ -31,7 +33,7 @@ import {
 } from "./compaction-protocol.js";
 import { AbortError } from "./table-writer.js";
 
-export type { CompactionJob, CompactionResult } from "./compaction-protocol.js";
+export type { CompactionJob, CompactionResult, FlushJob } from "./compaction-protocol.js";
 
 /** The thread could not load its code: the job was not run, and no later job will be. */
 export class CompactionThreadUnavailableError extends Error {
@@ -45,8 +47,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./compaction-worke
 interface RunningJob {
   resolve(result: CompactionResult): void;
   reject(err: unknown): void;
-  /** Reserves `count` more output numbers for the job; returns the first. */
-  reserve(count: number): number;
+  /** Reserves `count` more output numbers for the job; returns the first. None: refuse. */
+  reserve?: (count: number) => number;
   /** Numbers granted so far, so that the next grant can double. */
   granted: number;
   done: Promise<unknown>;
@@ -73,14 +75,14 @@ export class CompactionRunner {
   }
 
   /**
-   * Runs `job` on the thread. `reserve(count)` is called (synchronously, on this thread) when the
-   * job's block of output numbers runs out; it returns the first of `count` new numbers that the
-   * caller has protected like the first block.
+   * Runs `job` on the thread. `reserve(count)` is called (synchronously, on this thread) when a
+   * merge's block of output numbers runs out; it returns the first of `count` new numbers that the
+   * caller has protected like the first block. A flush has its one number and never asks.
    */
-  run(job: CompactionJob, reserve: (count: number) => number): Promise<CompactionResult> {
+  run(job: CompactionJob | FlushJob, reserve?: (count: number) => number): Promise<CompactionResult> {
     if (this.closed) return Promise.reject(new AbortError());
     if (this.unavailable !== null) return Promise.reject(this.unavailable);
-    if (this.job !== null) return Promise.reject(new Error("lsmdoc/engine: one compaction at a time"));
+    if (this.job !== null) return Promise.reject(new Error("lsmdoc/engine: one background job per thread at a time"));
     let worker: Worker;
     try {
       worker = this.worker ?? this.start();
@@ -94,7 +96,7 @@ export class CompactionRunner {
       resolve = res;
       reject = rej;
     });
-    this.job = { resolve, reject, reserve, granted: job.numberCount, done: done.catch(() => undefined) };
+    this.job = { resolve, reject, reserve, granted: job.kind === "merge" ? job.numberCount : 1, done: done.catch(() => undefined) };
     worker.ref();
     worker.postMessage({ type: "run", job } satisfies ToWorker);
     return done;
@@ -161,7 +163,7 @@ export class CompactionRunner {
     if (msg.type === "numbers") {
       let count = 0;
       let first = 0;
-      if (Atomics.load(this.control, ABORT) === 0) {
+      if (Atomics.load(this.control, ABORT) === 0 && job.reserve !== undefined) {
         count = job.granted;
         first = job.reserve(count);
         job.granted += count;

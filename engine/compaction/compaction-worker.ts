@@ -1,6 +1,10 @@
 /**
- * Entry point of the compaction thread (started by compaction-runner.ts). It runs one merge at a
- * time: opens its own readers of the input tables (no block cache: a merge reads each block once),
+ * Entry point of a background thread (started by compaction-runner.ts): the engine runs merges on
+ * one and memtable flushes on another, so that a flush never waits behind a long merge. A flush
+ * reads the frozen memtable straight from its shared memory and writes one level-0 table with
+ * `writeTables`, exactly as a flush on the engine's thread does.
+ *
+ * A thread runs one job at a time. A merge opens its own readers of the input tables (no block cache: a merge reads each block once),
  * merges them, drops what the CompactionFilter drops, and writes the outputs with `writeTables`
  * exactly as a compaction on the engine's thread does (temp file, fdatasync, rename into sst/,
  * directory sync), except that data blocks are deflated right here. It never touches the
@@ -14,6 +18,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { tablePath } from "../filenames.js";
 import { nodeFs } from "../fs/node-fs.js";
 import { MergingIterator } from "../iterator/merging-iterator.js";
+import { sharedMemtableIterator } from "../memtable/memtable.js";
 import { inlineCompressor } from "../sstable/deflate-worker.js";
 import { TableReader } from "../sstable/table-reader.js";
 import { compareBytes } from "../util/bytes.js";
@@ -21,6 +26,7 @@ import { CompactionFilter } from "./compaction-filter.js";
 import {
   ABORT,
   type CompactionJob,
+  type FlushJob,
   type FromWorker,
   GRANT_COUNT,
   GRANT_FIRST,
@@ -90,7 +96,29 @@ function numberSource(first: number, count: number): () => number {
   };
 }
 
-async function run(job: CompactionJob): Promise<void> {
+/** Writes the shared memtable of `job` to table `job.number` (never asks for more numbers). */
+async function flush(job: FlushJob): Promise<void> {
+  try {
+    const source = sharedMemtableIterator(job.memtable);
+    source.seekToFirst();
+    const ctx: TableWriterContext = {
+      fs: nodeFs,
+      dir: job.dir,
+      newFileNumber: numberSource(job.number, 1),
+      pendingOutputs: new Set(),
+      compression: job.compression,
+      compressor: inlineCompressor,
+      shouldAbort: () => false,
+    };
+    const result = await writeTables(ctx, source, Infinity);
+    const files = result.files.map((f) => ({ ...f, smallestKey: f.smallestKey.slice(), largestKey: f.largestKey.slice() }));
+    post({ type: "done", result: { files, bytesWritten: result.bytesWritten, entriesRead: result.entriesRead, entriesDropped: 0 } });
+  } catch (err) {
+    post({ type: "failed", error: serializeError(err) });
+  }
+}
+
+async function merge(job: CompactionJob): Promise<void> {
   const readers: TableReader[] = [];
   try {
     for (const n of job.inputs) {
@@ -124,6 +152,6 @@ async function run(job: CompactionJob): Promise<void> {
 }
 
 port.on("message", (msg: ToWorker) => {
-  if (msg.type === "run") void run(msg.job);
+  if (msg.type === "run") void (msg.job.kind === "flush" ? flush(msg.job) : merge(msg.job));
 });
 post({ type: "ready" });

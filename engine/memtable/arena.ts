@@ -11,6 +11,8 @@
  *   from the current slab, and one that does not fit retires it; an allocation larger than a
  *   quarter slab gets a buffer of its own instead, so a retired slab wastes under a quarter of its
  *   size and a big value never retires a slab that still had room.
+ * - Slabs are SharedArrayBuffers, so that a frozen memtable can be handed to the flush thread
+ *   (compaction/compaction-worker.ts) without a copy: once frozen, no thread writes to it again.
  */
 
 /** Size slabs grow to. */
@@ -23,6 +25,11 @@ const FIRST_SLAB_SIZE = 1 << 16;
 const SHORT_COPY = 8;
 
 const EMPTY = new Uint8Array(0);
+
+/** A zeroed slab another thread can see (`Buffer` for its range compares). */
+function sharedSlab(n: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(n));
+}
 
 export class Arena {
   /**
@@ -47,6 +54,16 @@ export class Arena {
     return this.used;
   }
 
+  /**
+   * A read-only arena over `slabs` (the `slabs` of an arena on another thread, no longer written
+   * to), for reading only.
+   */
+  static over(slabs: readonly Uint8Array[]): Arena {
+    const arena = new Arena();
+    for (const s of slabs) arena.slabs.push(Buffer.from(s.buffer, s.byteOffset, s.byteLength));
+    return arena;
+  }
+
   /** Reserves `n` bytes; returns the slab id and leaves the offset in `offset`. */
   allocate(n: number): number {
     if (n === 0) {
@@ -55,7 +72,7 @@ export class Arena {
       return 0;
     }
     if (n > LARGE_ALLOCATION) {
-      this.slabs.push(Buffer.alloc(n));
+      this.slabs.push(sharedSlab(n));
       this.used += n;
       this.offset = 0;
       return this.slabs.length - 1;
@@ -66,7 +83,7 @@ export class Arena {
       let size = this.nextSlabSize;
       while (size < n) size *= 2;
       this.nextSlabSize = Math.min(SLAB_SIZE, size * 2);
-      this.slabs.push(Buffer.alloc(size));
+      this.slabs.push(sharedSlab(size));
       this.current = this.slabs.length - 1;
       this.pos = 0;
       this.end = size;

@@ -10,7 +10,9 @@
 import type { InternalIterator } from "../iterator/internal-iterator.js";
 import { EntryKind } from "../wal/record.js";
 import { MemtableKeyFilter } from "./key-filter.js";
-import { NIL, SkipList } from "./skiplist.js";
+import { NIL, SkipList, type SharedSkipList } from "./skiplist.js";
+
+export type { SharedSkipList };
 
 /** What a memtable knows about a key at a sequence number. */
 export type LookupResult =
@@ -59,6 +61,19 @@ export class Memtable {
   iterator(): InternalIterator {
     return new MemtableIterator(this.list);
   }
+
+  /**
+   * The entries' memory, shared rather than copied, for the flush thread: call only on a frozen
+   * (immutable) memtable, which nothing adds to any more.
+   */
+  share(): SharedSkipList {
+    return this.list.share();
+  }
+}
+
+/** A cursor over the entries of a memtable {@link Memtable.share}d by another thread. */
+export function sharedMemtableIterator(shared: SharedSkipList): InternalIterator {
+  return new MemtableIterator(SkipList.over(shared));
 }
 
 /**

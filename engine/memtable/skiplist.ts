@@ -11,6 +11,10 @@
  * replaces its kind and value in place (within one batch, one seq, a later entry for a key wins);
  * the new value goes to fresh arena space, since views of the old bytes may still be held.
  *
+ * Pages and arena slabs live in SharedArrayBuffers: a frozen list is handed to the flush thread
+ * with {@link SkipList.share} and read there through {@link SkipList.over}, without a copy. The
+ * contract is that nobody inserts into a list once it is shared.
+ *
  * Pages, rather than one array grown by doubling, because a copy of a large node array would stop
  * the event loop for milliseconds in a big memtable, which is the kind of pause this layout exists
  * to remove.
@@ -93,8 +97,16 @@ function compareRanges(a: Buffer, aOff: number, aLen: number, b: Uint8Array, bOf
   return aLen - bLen;
 }
 
+/** A list's memory as {@link SkipList.share} hands it out (structured-clones without copying). */
+export interface SharedSkipList {
+  pages: Int32Array[];
+  slabs: Uint8Array[];
+  height: number;
+  count: number;
+}
+
 export class SkipList {
-  private readonly arena = new Arena();
+  private readonly arena: Arena;
   private readonly pages: Int32Array[] = [];
   /** Next free slot in the last page. */
   private slot = 0;
@@ -108,10 +120,29 @@ export class SkipList {
   /** Set by `findLast`: the node after the one returned equals the target exactly. */
   private exact = false;
 
-  constructor() {
-    this.allocNode(MAX_HEIGHT); // The head, at index 0 (NIL); its links start as NIL.
-    // Fixed overhead, like the rest of the first page: an empty list reports no bytes.
-    this.slotsUsed = 0;
+  constructor(shared?: SharedSkipList) {
+    if (shared === undefined) {
+      this.arena = new Arena();
+      this.allocNode(MAX_HEIGHT); // The head, at index 0 (NIL); its links start as NIL.
+      // Fixed overhead, like the rest of the first page: an empty list reports no bytes.
+      this.slotsUsed = 0;
+    } else {
+      this.arena = Arena.over(shared.slabs);
+      this.pages.push(...shared.pages);
+      this.slot = PAGE_SIZE; // Full: an insert would start a page of its own, never write these.
+      this.height = shared.height;
+      this.count = shared.count;
+    }
+  }
+
+  /** The list's memory, for reading on another thread; insert nothing into the list afterwards. */
+  share(): SharedSkipList {
+    return { pages: [...this.pages], slabs: [...this.arena.slabs], height: this.height, count: this.count };
+  }
+
+  /** A read-only list over memory shared by {@link share} on another thread. */
+  static over(shared: SharedSkipList): SkipList {
+    return new SkipList(shared);
   }
 
   /** Number of entries. */
@@ -144,7 +175,7 @@ export class SkipList {
     if (this.pages.length === 0 || this.slot + size > PAGE_SIZE) {
       if (this.pages.length === MAX_PAGES) throw new RangeError("lsmdoc/engine: memtable node space exhausted");
       if (this.pages.length > 0) this.slotsUsed += PAGE_SIZE - this.slot;
-      this.pages.push(new Int32Array(PAGE_SIZE));
+      this.pages.push(new Int32Array(new SharedArrayBuffer(PAGE_SIZE * 4)));
       this.slot = 0;
     }
     const node = ((this.pages.length - 1) << PAGE_BITS) | this.slot;

@@ -17,7 +17,10 @@
  *     error, still a CorruptionError naming the file;
  * (f) the event loop keeps turning and serving reads while a full compaction runs (main-thread
  *     delay and utilization printed, not asserted);
- * (g) the option: validated, on by default on disk, off with an injected file system.
+ * (g) the option: validated, on by default on disk, off with an injected file system;
+ * (h) a memtable flush on the flush thread writes the same table, byte for byte, as the flush on the
+ *     calling thread, reading the memtable's shared memory while this thread keeps reading it too;
+ *     a flush thread that cannot start refuses the job the same way.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -34,7 +37,7 @@ import { MemFs } from "../../engine/fs/mem-fs.js";
 import { nodeFs } from "../../engine/fs/node-fs.js";
 import { MergingIterator } from "../../engine/iterator/merging-iterator.js";
 import type { FileMeta } from "../../engine/manifest/version-edit.js";
-import { Memtable } from "../../engine/memtable/memtable.js";
+import { Memtable, sharedMemtableIterator } from "../../engine/memtable/memtable.js";
 import { TableReader } from "../../engine/sstable/table-reader.js";
 import { compareBytes } from "../../engine/util/bytes.js";
 import { EntryKind } from "../../engine/wal/record.js";
@@ -159,6 +162,7 @@ function mergeOnThread(runner: CompactionRunner, m: MergeInputs, target: number,
   let next = first + count;
   return runner.run(
     {
+      kind: "merge",
       dir: m.dir,
       inputs: m.inputs.map((f) => f.number),
       smallestSnapshot: m.smallestSnapshot,
@@ -336,6 +340,9 @@ describe("an engine compacting on its thread", () => {
           `${st.compactions.trivialMoves} moves), ${st.compactions.entriesDropped} entries dropped`,
       );
       expect(st.compactions.onThread, `${ctx}: merges ran on the thread`).toBeGreaterThan(0);
+      expect(st.flushes.onThread, `${ctx}: every flush ran on the flush thread`).toBe(st.flushes.count);
+      expect(st.flushes.count).toBeGreaterThan(0);
+      expect(inline.stats().flushes.onThread, `${ctx}: and none on the in-thread engine's`).toBe(0);
       expect(st.compactions.onThread).toBe(st.compactions.count);
       expect(inline.stats().compactions.onThread, `${ctx}: and none on the in-thread engine`).toBe(0);
       expect(st.backgroundError).toBeUndefined();
@@ -497,6 +504,7 @@ describe("option compactionThread", () => {
     await mem.compact();
     expect(mem.stats().compactions.count).toBeGreaterThan(0);
     expect(mem.stats().compactions.onThread, "MemFs compacts on the calling thread").toBe(0);
+    expect(mem.stats().flushes.onThread, "and flushes there").toBe(0);
 
     const disk = scratch.track(await Engine.open(dir, { memtableSize: 4096, sync: false }));
     for (let round = 0; round < 3; round++) {
@@ -505,5 +513,73 @@ describe("option compactionThread", () => {
     }
     await disk.compact();
     expect(disk.stats().compactions.onThread, "the real disk compacts on the thread").toBeGreaterThan(0);
+    expect(disk.stats().flushes.onThread, "and flushes on the flush thread").toBe(disk.stats().flushes.count);
+  });
+});
+
+// ---------------------------------------------------------------- (h) flush on the flush thread
+
+/** A memtable of random versions and tombstones (keys from a small space, so some repeat). */
+function randomMemtable(rng: Rng, ops: number): Memtable {
+  const mem = new Memtable();
+  const keySpace = rng.between(20, 3000);
+  for (let seq = 1; seq <= ops; seq++) {
+    const k = key(rng.pick(["a", "user-", "index/city/"]), rng.int(keySpace));
+    if (rng.chance(0.15)) mem.add(seq, EntryKind.Delete, k, new Uint8Array(0));
+    // Some values above the arena's large-allocation bound, which get buffers of their own.
+    else mem.add(seq, EntryKind.Put, k, value(`v${seq}`, seq, rng.chance(0.01) ? rng.between(300_000, 600_000) : rng.between(0, 500)));
+  }
+  return mem;
+}
+
+describe("a memtable flush on the flush thread", () => {
+  for (const seed of testSeeds(3)) {
+    it(`writes the same table, byte for byte, as the flush on the calling thread (seed ${seed})`, async () => {
+      const rng = new Rng(seed);
+      const dir = scratch.dir();
+      fs.mkdirSync(path.join(dir, "sst"), { recursive: true });
+      const mem = randomMemtable(rng, rng.between(1, 20_000));
+      const compression = rng.pick(["deflate", "none"] as const);
+      const ctx = `seed ${seed}, ${mem.entryCount} entries, ${compression}`;
+      const source = mem.iterator();
+      source.seekToFirst();
+      const here = await writeTables({ ...context(dir, { next: 1 }), compression }, source, Infinity);
+      const runner = new CompactionRunner();
+      try {
+        const job = runner.run({ kind: "flush", dir, memtable: mem.share(), number: 2, compression });
+        // This thread reads the same memory meanwhile (the engine serves gets from it).
+        const shared = sharedMemtableIterator(mem.share());
+        const it = mem.iterator();
+        for (shared.seekToFirst(), it.seekToFirst(); it.valid(); it.next(), shared.next()) {
+          expect(shared.valid()).toBe(true);
+          expect([shared.seq(), shared.kind(), hex(shared.key()), hex(shared.value())]).toEqual([it.seq(), it.kind(), hex(it.key()), hex(it.value())]);
+        }
+        expect(shared.valid(), `${ctx}: a shared view ends where the memtable does`).toBe(false);
+        const there = await job;
+        expect(there.files.map((f) => f.number), ctx).toEqual([2]);
+        expect({ ...there.files[0]!, number: 1 }, `${ctx}: table metadata`).toEqual(here.files[0]);
+        expect(there.entriesRead, ctx).toBe(mem.entryCount);
+        expect(fs.readFileSync(tablePath(dir, 2)).equals(fs.readFileSync(tablePath(dir, 1))), `${ctx}: same bytes`).toBe(true);
+      } finally {
+        await runner.close();
+      }
+      expect(tempFiles(dir)).toEqual([]);
+    });
+  }
+
+  it("is refused with CompactionThreadUnavailableError by a thread that cannot start", async () => {
+    const dir = scratch.dir();
+    const runner = new CompactionRunner(new URL("./no-such-compaction-worker.js", import.meta.url));
+    const onWarning = (): void => undefined;
+    process.on("warning", onWarning);
+    try {
+      const job = runner.run({ kind: "flush", dir, memtable: randomMemtable(new Rng(3), 100).share(), number: 7, compression: "none" });
+      await expect(job).rejects.toBeInstanceOf(CompactionThreadUnavailableError);
+      expect(runner.available).toBe(false);
+    } finally {
+      process.off("warning", onWarning);
+      await runner.close();
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
