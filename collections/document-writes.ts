@@ -152,7 +152,7 @@ export class DocumentWriteBuilder {
       changes.push(a.index.unique ? { key: a.key, value: Buffer.from(a.id, "utf8") } : { key: a.key, value: EMPTY, untracked: true });
     }
     for (const c of changes) this.changes.push(c);
-    for (const [k, v] of claims) this.claimed.set(k, v);
+    claims.forEach((v, k) => this.claimed.set(k, v));
     for (const m of multikey) this.newlyMultikey.add(m);
   }
 

@@ -12,7 +12,7 @@
 import { InvalidArgumentError } from "../engine/errors.js";
 import type { IndexMeta } from "./catalog.js";
 import { KeyWriter, type IndexValue } from "./key-codec.js";
-import { getPathValues, MISSING, parsePath } from "./paths.js";
+import { getPathValues, isPlainObject, MISSING, parsePath } from "./paths.js";
 
 export interface IndexEntry {
   key: Uint8Array;
@@ -57,11 +57,46 @@ function fieldValues(doc: unknown, path: string): { values: unknown[]; array: bo
   return { values: out, array };
 }
 
+/** What {@link scalarAt} returns when the path meets an array: the general path decides. */
+const NOT_SCALAR: unique symbol = Symbol("lsmdoc.not-scalar");
+
+/**
+ * The one value `path` reaches in `doc` by plain descent through objects (null when it reaches
+ * nothing), as getPathValues would find it; NOT_SCALAR when an array lies on the way or at the end.
+ * The common case of an index over plain fields, without the general path's allocations.
+ */
+function scalarAt(doc: unknown, path: string[]): unknown {
+  let v = doc;
+  for (let i = 0; i < path.length; i++) {
+    if (Array.isArray(v)) return NOT_SCALAR;
+    if (!isPlainObject(v)) return null;
+    const seg = path[i]!;
+    v = Object.hasOwn(v, seg) ? v[seg] : undefined;
+    if (v === undefined) return null;
+  }
+  return Array.isArray(v) ? NOT_SCALAR : v;
+}
+
 /**
  * The entries of `doc` (whose _id is `id`) in `index`, whose key prefix is `prefix`, sorted by key
  * and without duplicates.
  */
 export function indexEntries(index: IndexMeta, prefix: Uint8Array, doc: unknown, id: string): DocumentEntries {
+  if (index.fields.length === 1) {
+    const path = index.fields[0]!;
+    const v = scalarAt(doc, segments(path));
+    if (v !== NOT_SCALAR) {
+      writer.reset().writeRaw(prefix);
+      try {
+        writer.writeValue(v as IndexValue, path);
+      } catch (err) {
+        writer.reset();
+        throw err;
+      }
+      if (!index.unique) writer.writeString(id, "_id");
+      return { entries: [{ key: writer.finish(), values: [v as IndexValue] }], multikey: false };
+    }
+  }
   const perField: unknown[][] = [];
   let arrays = 0;
   for (const f of index.fields) {
