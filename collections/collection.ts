@@ -24,6 +24,8 @@ import { DocumentWriteBuilder, type Transition } from "./document-writes.js";
 import { ValidationError } from "./errors.js";
 import { compileFilter, type CompiledFilter } from "./filter.js";
 import { decodeEncodedString, documentKey, documentPrefix, indexPrefix, prefixRange } from "./keyspace.js";
+import { KeyWriter, type IndexValue } from "./key-codec.js";
+import { utf8String } from "./byte-strings.js";
 import { generateId } from "./object-id.js";
 import { isPlainObject, parsePath } from "./paths.js";
 import { planQuery, type SortSpec } from "./planner.js";
@@ -476,11 +478,49 @@ export class Collection<S extends DocumentSchema> {
 
   /** The first document matching `filter` (in `sort` order when given), or undefined. */
   findOne(filter: Filter<Doc<S>> = {}, options: Omit<FindOptions<Doc<S>>, "limit"> = {}): Promise<Doc<S> | undefined> {
+    if (this.preparedDone && this.store.isOpen && isEmptyObject(options)) {
+      // Nothing to wait for: the common lookup by a unique key reads now, as get() does.
+      try {
+        const found = this.uniqueLookup(filter);
+        if (found !== NO_SHORTCUT) return Promise.resolve(found as Doc<S> | undefined);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.store.run(async () => {
       if (options === null || typeof options !== "object") throw new InvalidArgumentError("lsmdoc: find options must be an object");
       const [first] = await this.find(filter, { ...options, limit: 1 }).toArray();
       return first;
     });
+  }
+
+  /**
+   * findOne's shortcut for `{ field: value }` with a string, finite number or boolean value, where
+   * `field` is `_id` or the one field of a ready unique index: at most two point reads, without
+   * compiling the filter or planning. What it returns is what the planner's point-read plan finds
+   * (an index key holds exactly the value; equality on these types means equal keys), so the
+   * general path is only skipped, never changed. NO_SHORTCUT for every other filter.
+   */
+  private uniqueLookup(filter: unknown): AnyDoc | undefined | typeof NO_SHORTCUT {
+    if (!isPlainObject(filter)) return NO_SHORTCUT;
+    let field: string | undefined;
+    for (const k in filter) {
+      if (field !== undefined) return NO_SHORTCUT;
+      field = k;
+    }
+    if (field === undefined || !Object.hasOwn(filter, field)) return NO_SHORTCUT;
+    const value = filter[field];
+    const type = typeof value;
+    if (!(type === "string" || type === "boolean" || (type === "number" && Number.isFinite(value)))) return NO_SHORTCUT;
+    if (field === "_id") {
+      if (type !== "string" || (value as string).length === 0 || (value as string).length * 3 > MAX_ID_BYTES) return NO_SHORTCUT;
+      return this.readDocument(value as string);
+    }
+    const index = this.meta.indexes.find((i) => i.unique && i.state === "ready" && i.fields.length === 1 && i.fields[0] === field);
+    if (index === undefined) return NO_SHORTCUT;
+    const key = lookupKeyWriter.reset().writeRaw(indexPrefix(this.meta.id, index.id)).writeValue(value as IndexValue, field).finish();
+    const id = this.store.kv.getSync(key);
+    return id === undefined ? undefined : this.readDocument(utf8String(id));
   }
 
   /** How many documents match `filter`. */
@@ -529,6 +569,16 @@ function decodeIdFromDocKey(key: Uint8Array, prefixLength: number): string {
 
 /** A filter that accepts everything: candidates are re-checked at their latest version instead. */
 const ANY: CompiledFilter = { matches: () => true, sargable: { conjunctive: true, conditions: [] } };
+
+/** What uniqueLookup returns when the filter needs the general path. */
+const NO_SHORTCUT: unique symbol = Symbol("lsmdoc.no-shortcut");
+const lookupKeyWriter = new KeyWriter();
+
+function isEmptyObject(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return false;
+  for (const _ in v) return false;
+  return true;
+}
 
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== "string" || id.length === 0) {

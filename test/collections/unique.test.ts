@@ -289,3 +289,61 @@ describe("index shapes", () => {
 function ids(docs: Array<{ _id: string }>): string[] {
   return docs.map((d) => d._id);
 }
+
+describe("findOne by a unique key", () => {
+  // findOne({field: value}) on _id or a one-field unique index reads by point lookups without
+  // planning; it must find what the planned query finds, whatever the state.
+  it("finds what find() finds, through inserts, updates, deletes and pending writes", async () => {
+    const { db } = await openDb();
+    const Item = z.object({ code: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(), rank: z.number(), note: z.string() });
+    const items = db.collection("items", Item, { indexes: [{ fields: ["code"], unique: true }, { fields: ["rank"], unique: true }, { fields: ["note"] }] });
+    await items.ready();
+    let seed = 1234567;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const codeOf = (i: number): string | number | boolean | string[] | undefined =>
+      [`c${i}`, i * 1.5, i === 3, [`a${i}`, `b${i}`], undefined][i % 5];
+    const ids: string[] = [];
+    let probes = 0;
+    let hits = 0;
+    const probe = async (filter: Record<string, unknown>): Promise<void> => {
+      // Both read at call time (the cursor and the lookup are synchronous once the collection is
+      // ready), so they see the same state even while a write is pending.
+      const plannedRead = items.find(filter as never, { limit: 1 }).toArray();
+      const directRead = items.findOne(filter as never);
+      const planned = (await plannedRead)[0];
+      const direct = await directRead;
+      expect(direct, `findOne(${JSON.stringify(filter)})`).toEqual(planned);
+      probes++;
+      if (direct !== undefined) hits++;
+    };
+    for (let round = 0; round < 300; round++) {
+      const i = rnd(60);
+      const op = rnd(4);
+      const pending: Array<Promise<unknown>> = [];
+      if (op === 0 || ids.length === 0) {
+        pending.push(items.insert({ code: codeOf(i), rank: round, note: `n${i % 3}` }).then((d) => ids.push(d._id), () => undefined));
+      } else if (op === 1) {
+        pending.push(items.update(ids[rnd(ids.length)]!, { $set: { code: codeOf(i) } }).catch(() => undefined));
+      } else if (op === 2) {
+        pending.push(items.delete(ids[rnd(ids.length)]!));
+      }
+      // Probes issued while the write above is still pending, and after it.
+      const filters: Array<Record<string, unknown>> = [
+        { code: `c${i}` },
+        { code: i * 1.5 },
+        { code: true },
+        { code: false },
+        { code: `a${i}` },
+        { rank: rnd(round + 1) },
+        { _id: ids.length > 0 ? ids[rnd(ids.length)]! : "none" },
+        { _id: "no-such-id" },
+        { note: `n${i % 3}` },
+      ];
+      await Promise.all(filters.map(probe));
+      await Promise.all(pending);
+      await probe(filters[rnd(filters.length)]!);
+    }
+    expect(probes).toBeGreaterThan(2000);
+    expect(hits, "the probes found documents").toBeGreaterThan(300);
+  });
+});
