@@ -113,6 +113,13 @@ export class BlockIterator {
       unshared = d[p + 1]!;
       valueLen = d[p + 2]!;
       p += 3;
+    } else if (p + 4 <= end && (d[p]! | d[p + 1]!) < 0x80 && d[p + 3]! - 1 < 0x7f) {
+      // A two-byte value length (128 bytes to 16 KiB: typical documents); a final byte of 0 would
+      // be an overlong encoding, which the general decoder rejects.
+      shared = d[p]!;
+      unshared = d[p + 1]!;
+      valueLen = (d[p + 2]! & 0x7f) | (d[p + 3]! << 7);
+      p += 4;
     } else {
       const vo = this.vo;
       p = decodeVarint32(d, p, end, vo);
@@ -202,10 +209,14 @@ export class BlockIterator {
     const at = this.restarts[i]!;
     let p: number;
     let unshared: number;
-    // Fast path: the three header varints are one byte each (shared must be 0 here).
+    // Fast paths: shared (0 here) and unshared take one byte each, the value length one or two
+    // (documents of 128 bytes to 16 KiB); the value length is not needed here, only its size.
     if (at + 3 <= end && d[at] === 0 && (d[at + 1]! | d[at + 2]!) < 0x80) {
       unshared = d[at + 1]!;
       p = at + 3;
+    } else if (at + 4 <= end && d[at] === 0 && d[at + 1]! < 0x80 && d[at + 3]! - 1 < 0x7f) {
+      unshared = d[at + 1]!;
+      p = at + 4;
     } else {
       const vo = this.vo;
       p = decodeVarint32(d, at, end, vo);
