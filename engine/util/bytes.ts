@@ -3,20 +3,23 @@
  * key order) and little-endian fixed-width integer coding used by the WAL and table formats.
  */
 
+/** Bytes compared in JavaScript before a comparison hands the rest to `Buffer.compare`. */
+const QUICK_COMPARE = 32;
+
 /**
  * Compares two byte strings as unsigned bytes, shorter-prefix first. Returns a negative number,
- * zero or a positive number. Short keys are compared in JavaScript (no native call overhead);
- * long ones through `Buffer.compare`.
+ * zero or a positive number. The first 32 bytes are compared in JavaScript (most keys differ
+ * there, and a native call costs more than that loop); only long keys equal that far go through
+ * `Buffer.compare`.
  */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = a.length < b.length ? a.length : b.length;
-  if (n > 32) {
-    return Buffer.compare(a, b);
-  }
-  for (let i = 0; i < n; i++) {
+  const quick = n < QUICK_COMPARE ? n : QUICK_COMPARE;
+  for (let i = 0; i < quick; i++) {
     const d = a[i]! - b[i]!;
     if (d !== 0) return d;
   }
+  if (n > QUICK_COMPARE) return Buffer.compare(a, b);
   return a.length - b.length;
 }
 
