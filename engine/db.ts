@@ -694,8 +694,8 @@ export class Engine {
   }
 
   /**
-   * Has the flush thread write `imm` (shared, not copied: nothing adds to an immutable memtable)
-   * to one table. Undefined when the thread cannot start: the caller flushes here instead.
+   * Has the flush thread write `imm` (the job message copies its memory) to one table. Undefined
+   * when the thread cannot start: the caller flushes here instead.
    */
   private async flushOnThread(imm: Memtable, compression: Compression): Promise<WriteTablesResult | undefined> {
     const number = this.versions.newFileNumber();

@@ -66,9 +66,9 @@ export interface CompactionJob {
 }
 
 /**
- * Writes one frozen memtable to one level-0 table numbered `number`. The entries are read from
- * the memtable's own memory (SharedArrayBuffers, see memtable/skiplist.ts), which the engine does
- * not modify while the job runs; nothing is copied at the hand-over.
+ * Writes one frozen memtable to one level-0 table numbered `number`. The message carries the
+ * memtable's pages and arena slabs (memtable/skiplist.ts), so the thread reads a copy while the
+ * engine keeps serving gets from the original.
  */
 export interface FlushJob {
   kind: "flush";

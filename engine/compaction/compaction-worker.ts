@@ -1,7 +1,7 @@
 /**
  * Entry point of a background thread (started by compaction-runner.ts): the engine runs merges on
  * one and memtable flushes on another, so that a flush never waits behind a long merge. A flush
- * reads the frozen memtable straight from its shared memory and writes one level-0 table with
+ * reads the frozen memtable from the copy of its memory the message brought, and writes one level-0 table with
  * `writeTables`, exactly as a flush on the engine's thread does.
  *
  * A thread runs one job at a time. A merge opens its own readers of the input tables (no block cache: a merge reads each block once),

@@ -11,8 +11,8 @@
  *   from the current slab, and one that does not fit retires it; an allocation larger than a
  *   quarter slab gets a buffer of its own instead, so a retired slab wastes under a quarter of its
  *   size and a big value never retires a slab that still had room.
- * - Slabs are SharedArrayBuffers, so that a frozen memtable can be handed to the flush thread
- *   (compaction/compaction-worker.ts) without a copy: once frozen, no thread writes to it again.
+ * - Slabs are whole buffers of their own (never views of a pooled buffer), so that handing a
+ *   frozen memtable to the flush thread (compaction/compaction-worker.ts) copies just its slabs.
  */
 
 /** Size slabs grow to. */
@@ -26,9 +26,9 @@ const SHORT_COPY = 8;
 
 const EMPTY = new Uint8Array(0);
 
-/** A zeroed slab another thread can see (`Buffer` for its range compares). */
-function sharedSlab(n: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(n));
+/** A zeroed slab with an ArrayBuffer of its own (`Buffer` for its range compares). */
+function newSlab(n: number): Buffer {
+  return Buffer.alloc(n);
 }
 
 export class Arena {
@@ -54,10 +54,7 @@ export class Arena {
     return this.used;
   }
 
-  /**
-   * A read-only arena over `slabs` (the `slabs` of an arena on another thread, no longer written
-   * to), for reading only.
-   */
+  /** A read-only arena over `slabs`: a copy, on another thread, of a frozen arena's slabs. */
   static over(slabs: readonly Uint8Array[]): Arena {
     const arena = new Arena();
     for (const s of slabs) arena.slabs.push(Buffer.from(s.buffer, s.byteOffset, s.byteLength));
@@ -72,7 +69,7 @@ export class Arena {
       return 0;
     }
     if (n > LARGE_ALLOCATION) {
-      this.slabs.push(sharedSlab(n));
+      this.slabs.push(newSlab(n));
       this.used += n;
       this.offset = 0;
       return this.slabs.length - 1;
@@ -83,7 +80,7 @@ export class Arena {
       let size = this.nextSlabSize;
       while (size < n) size *= 2;
       this.nextSlabSize = Math.min(SLAB_SIZE, size * 2);
-      this.slabs.push(sharedSlab(size));
+      this.slabs.push(newSlab(size));
       this.current = this.slabs.length - 1;
       this.pos = 0;
       this.end = size;

@@ -63,15 +63,15 @@ export class Memtable {
   }
 
   /**
-   * The entries' memory, shared rather than copied, for the flush thread: call only on a frozen
-   * (immutable) memtable, which nothing adds to any more.
+   * The entries' memory (skip list pages and arena slabs), for the message that hands a frozen
+   * (immutable) memtable to the flush thread; the message copies it.
    */
   share(): SharedSkipList {
     return this.list.share();
   }
 }
 
-/** A cursor over the entries of a memtable {@link Memtable.share}d by another thread. */
+/** A cursor over the entries of a memtable another thread sent with {@link Memtable.share}. */
 export function sharedMemtableIterator(shared: SharedSkipList): InternalIterator {
   return new MemtableIterator(SkipList.over(shared));
 }

@@ -19,8 +19,9 @@
  *     delay and utilization printed, not asserted);
  * (g) the option: validated, on by default on disk, off with an injected file system;
  * (h) a memtable flush on the flush thread writes the same table, byte for byte, as the flush on the
- *     calling thread, reading the memtable's shared memory while this thread keeps reading it too;
- *     a flush thread that cannot start refuses the job the same way.
+ *     calling thread, from the memtable's memory as the job message carries it (a read-only list
+ *     over the same buffers reads exactly the memtable's entries); a flush thread that cannot start
+ *     refuses the job the same way.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -547,7 +548,7 @@ describe("a memtable flush on the flush thread", () => {
       const runner = new CompactionRunner();
       try {
         const job = runner.run({ kind: "flush", dir, memtable: mem.share(), number: 2, compression });
-        // This thread reads the same memory meanwhile (the engine serves gets from it).
+        // A read-only list over the buffers the message carries reads exactly the memtable's entries.
         const shared = sharedMemtableIterator(mem.share());
         const it = mem.iterator();
         for (shared.seekToFirst(), it.seekToFirst(); it.valid(); it.next(), shared.next()) {
