@@ -5,7 +5,9 @@
  * `pid start-time token`; a second open reads it and refuses when that process is alive and has
  * the same start time (Linux `/proc/<pid>/stat`, which also defeats pid reuse). A lock left by a
  * killed process names a dead pid and is taken over. Within one process a registry of held lock
- * paths refuses a second open of the same directory. The LOCK file is not synced: it only matters
+ * paths refuses a second open of the same directory. The LOCK file is written whole to a temp file
+ * and linked into place, so nobody ever reads it empty or half-written (which would look stale).
+ * The LOCK file is not synced: it only matters
  * while its process runs, and what a power loss leaves of it (nothing, an empty file, the old
  * content) names no live process, which is a stale lock.
  */
@@ -111,6 +113,62 @@ function holderAlive(content: string): { alive: boolean; pid?: number } {
   return { alive: true, pid };
 }
 
+/** Name of a lock attempt's temp file: `LOCK.<pid>.<random>.tmp`. */
+function lockTempPath(lockPath: string): string {
+  return `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
+
+/**
+ * Creates `lockPath` holding `content`, or throws EEXIST. The content is written to a temp file
+ * first and linked into place, so the LOCK file never exists empty: a process that found it
+ * half-written would take it for stale (no pid in it) and take the directory over. Where the file
+ * system has no hard links, falls back to create-then-write.
+ */
+function createWithContent(lockPath: string, content: string): void {
+  const temp = lockTempPath(lockPath);
+  fs.writeFileSync(temp, content, { flag: "wx" });
+  try {
+    fs.linkSync(temp, lockPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    const fd = fs.openSync(lockPath, "wx");
+    try {
+      fs.writeSync(fd, content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // Left behind: removeDeadTemps() of a later lock removes it once this process is gone.
+    }
+  }
+}
+
+/** Removes lock temp files left by processes that died between writing and removing them. */
+function removeDeadTemps(lockPath: string): void {
+  const dir = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(prefix.length).split(".")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    try {
+      fs.unlinkSync(path.join(dir, name));
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
 export class NodeFs implements FileSystem {
   mkdirp(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
@@ -179,13 +237,9 @@ export class NodeFs implements FileSystem {
     const content = `${process.pid} ${processStartTime(process.pid)} ${randomBytes(8).toString("hex")}\n`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fd = fs.openSync(lockPath, "wx");
-        try {
-          fs.writeSync(fd, content);
-        } finally {
-          fs.closeSync(fd);
-        }
+        createWithContent(lockPath, content);
         heldLocks.add(key);
+        removeDeadTemps(lockPath);
         let released = false;
         return {
           release: () => {

@@ -117,6 +117,41 @@ describe("lock across processes", () => {
   });
 });
 
+describe("the LOCK file as others see it", () => {
+  // A reader that met the LOCK file empty (created, not yet written) would take it for a stale lock
+  // and take the directory over while its holder runs: the file must appear with its content.
+  it("is never seen empty or half-written while another process takes and releases it", async () => {
+    const dir = scratch.dir();
+    const lockPath = path.join(dir, "LOCK");
+    const cycler = new FixtureProcess("lock-cycler.ts", [dir, "3000"]);
+    let seen = 0;
+    let done = false;
+    const bad: string[] = [];
+    void cycler.waitForLine((l) => l.startsWith("done ")).then(() => (done = true), () => (done = true));
+    try {
+      while (!done) {
+        for (let i = 0; i < 200; i++) {
+          let content: string;
+          try {
+            content = fs.readFileSync(lockPath, "utf8");
+          } catch {
+            continue; // Not there at this moment.
+          }
+          seen++;
+          if (!/^\d+ \d* [0-9a-f]{16}\n$/.test(content)) bad.push(JSON.stringify(content));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      expect((await cycler.exited).code).toBe(0);
+    } finally {
+      await cycler.kill();
+    }
+    expect(bad, `${bad.length} of ${seen} reads saw an incomplete LOCK`).toEqual([]);
+    expect(seen, "the reads met the LOCK file while it existed").toBeGreaterThan(50);
+    expect(fs.readdirSync(dir), "no temp files are left").toEqual([]);
+  });
+});
+
 describe("stale LOCK files", () => {
   it("a LOCK naming a dead process does not block", async () => {
     const dir = scratch.dir();
