@@ -82,7 +82,12 @@ export function inflateBlock(stored: Uint8Array, file: string, offset: number): 
   let consumed: number;
   try {
     // `info` exposes how much input zlib consumed: it silently ignores bytes after the stream's end.
-    const r = inflateRawSync(stored.subarray(p), { maxOutputLength: rawSize, info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    // One output chunk of the block's size: with zlib's default 16 KiB chunks, a 16 KiB block
+    // (plus its restart array) came out in two and was concatenated (~10% of the inflate).
+    const r = inflateRawSync(stored.subarray(p), { maxOutputLength: rawSize, info: true, chunkSize: Math.max(64, rawSize) }) as unknown as {
+      buffer: Buffer;
+      engine: { bytesWritten: number };
+    };
     // A plain Uint8Array view, as every block the reader hands out is (see table-reader.ts).
     out = new Uint8Array(r.buffer.buffer, r.buffer.byteOffset, r.buffer.byteLength);
     consumed = r.engine.bytesWritten;
