@@ -702,7 +702,7 @@ export class Engine {
     this.pendingOutputs.add(number);
     const runner = (this.flushRunner ??= new CompactionRunner());
     try {
-      const r = await runner.run({ kind: "flush", dir: this.dir, memtable: imm.share(), number, compression });
+      const r = await runner.run({ kind: "flush", dir: this.dir, memtable: imm.image(), number, compression });
       this.counters.flushesOnThread++;
       if (r.files.length === 0) this.pendingOutputs.delete(number);
       return { files: r.files, bytesWritten: r.bytesWritten, entriesRead: r.entriesRead };

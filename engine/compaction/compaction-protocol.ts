@@ -26,7 +26,7 @@
 import { AbortError } from "./table-writer.js";
 import { CorruptionError, DatabaseClosedError, IOError, InvalidArgumentError, LsmdocError, type LsmdocErrorCode } from "../errors.js";
 import type { FileMeta } from "../manifest/version-edit.js";
-import type { SharedSkipList } from "../memtable/memtable.js";
+import type { SkipListImage } from "../memtable/memtable.js";
 import type { Compression } from "../sstable/compression.js";
 
 export const CONTROL_BYTES = 24;
@@ -73,7 +73,7 @@ export interface CompactionJob {
 export interface FlushJob {
   kind: "flush";
   dir: string;
-  memtable: SharedSkipList;
+  memtable: SkipListImage;
   number: number;
   compression: Compression;
 }

@@ -1,11 +1,11 @@
 /**
  * Entry point of a background thread (started by compaction-runner.ts): the engine runs merges on
  * one and memtable flushes on another, so that a flush never waits behind a long merge. A flush
- * reads the frozen memtable from the copy of its memory the message brought, and writes one level-0 table with
- * `writeTables`, exactly as a flush on the engine's thread does.
+ * reads the frozen memtable from the copy of its memory the message brought (its image), and
+ * writes one level-0 table with `writeTables`, exactly as a flush on the engine's thread does.
  *
- * A thread runs one job at a time. A merge opens its own readers of the input tables (no block cache: a merge reads each block once),
- * merges them, drops what the CompactionFilter drops, and writes the outputs with `writeTables`
+ * A thread runs one job at a time. A merge opens its own readers of the input tables (no block
+ * cache: a merge reads each block once), merges them, drops what the CompactionFilter drops, and writes the outputs with `writeTables`
  * exactly as a compaction on the engine's thread does (temp file, fdatasync, rename into sst/,
  * directory sync), except that data blocks are deflated right here. It never touches the
  * manifest: it posts the new tables' metadata back and the engine records them.
@@ -18,7 +18,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { tablePath } from "../filenames.js";
 import { nodeFs } from "../fs/node-fs.js";
 import { MergingIterator } from "../iterator/merging-iterator.js";
-import { sharedMemtableIterator } from "../memtable/memtable.js";
+import { memtableImageIterator } from "../memtable/memtable.js";
 import { inlineCompressor } from "../sstable/deflate-worker.js";
 import { TableReader } from "../sstable/table-reader.js";
 import { compareBytes } from "../util/bytes.js";
@@ -96,10 +96,10 @@ function numberSource(first: number, count: number): () => number {
   };
 }
 
-/** Writes the shared memtable of `job` to table `job.number` (never asks for more numbers). */
+/** Writes the memtable image of `job` to table `job.number` (never asks for more numbers). */
 async function flush(job: FlushJob): Promise<void> {
   try {
-    const source = sharedMemtableIterator(job.memtable);
+    const source = memtableImageIterator(job.memtable);
     source.seekToFirst();
     const ctx: TableWriterContext = {
       fs: nodeFs,

@@ -10,9 +10,9 @@
 import type { InternalIterator } from "../iterator/internal-iterator.js";
 import { EntryKind } from "../wal/record.js";
 import { MemtableKeyFilter } from "./key-filter.js";
-import { NIL, SkipList, type SharedSkipList } from "./skiplist.js";
+import { NIL, SkipList, type SkipListImage } from "./skiplist.js";
 
-export type { SharedSkipList };
+export type { SkipListImage };
 
 /** What a memtable knows about a key at a sequence number. */
 export type LookupResult =
@@ -66,14 +66,14 @@ export class Memtable {
    * The entries' memory (skip list pages and arena slabs), for the message that hands a frozen
    * (immutable) memtable to the flush thread; the message copies it.
    */
-  share(): SharedSkipList {
-    return this.list.share();
+  image(): SkipListImage {
+    return this.list.image();
   }
 }
 
-/** A cursor over the entries of a memtable another thread sent with {@link Memtable.share}. */
-export function sharedMemtableIterator(shared: SharedSkipList): InternalIterator {
-  return new MemtableIterator(SkipList.over(shared));
+/** A cursor over the entries of a memtable another thread sent with {@link Memtable.image}. */
+export function memtableImageIterator(image: SkipListImage): InternalIterator {
+  return new MemtableIterator(SkipList.over(image));
 }
 
 /**

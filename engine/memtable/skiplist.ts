@@ -11,7 +11,7 @@
  * replaces its kind and value in place (within one batch, one seq, a later entry for a key wins);
  * the new value goes to fresh arena space, since views of the old bytes may still be held.
  *
- * A frozen list goes to the flush thread as its pages and arena slabs ({@link SkipList.share}; the
+ * A frozen list goes to the flush thread as its pages and arena slabs ({@link SkipList.image}; the
  * message copies them, a few memcpys of whole buffers) and is read there through
  * {@link SkipList.over}. Sharing the memory itself (SharedArrayBuffers) was tried: the engine's
  * heap does not count SharedArrayBuffers as memory pressure, so flushed memtables lingered until
@@ -100,8 +100,8 @@ function compareRanges(a: Buffer, aOff: number, aLen: number, b: Uint8Array, bOf
   return aLen - bLen;
 }
 
-/** A list's memory as {@link SkipList.share} hands it out: whole buffers, cloned by a message. */
-export interface SharedSkipList {
+/** A list's memory as {@link SkipList.image} hands it out: whole buffers, cloned by a message. */
+export interface SkipListImage {
   pages: Int32Array[];
   slabs: Uint8Array[];
   height: number;
@@ -123,29 +123,29 @@ export class SkipList {
   /** Set by `findLast`: the node after the one returned equals the target exactly. */
   private exact = false;
 
-  constructor(shared?: SharedSkipList) {
-    if (shared === undefined) {
+  constructor(image?: SkipListImage) {
+    if (image === undefined) {
       this.arena = new Arena();
       this.allocNode(MAX_HEIGHT); // The head, at index 0 (NIL); its links start as NIL.
       // Fixed overhead, like the rest of the first page: an empty list reports no bytes.
       this.slotsUsed = 0;
     } else {
-      this.arena = Arena.over(shared.slabs);
-      this.pages.push(...shared.pages);
+      this.arena = Arena.over(image.slabs);
+      this.pages.push(...image.pages);
       this.slot = PAGE_SIZE; // Full: an insert would start a page of its own, never write these.
-      this.height = shared.height;
-      this.count = shared.count;
+      this.height = image.height;
+      this.count = image.count;
     }
   }
 
   /** The list's memory, for a message to another thread (which copies it); the list must be frozen. */
-  share(): SharedSkipList {
+  image(): SkipListImage {
     return { pages: [...this.pages], slabs: [...this.arena.slabs], height: this.height, count: this.count };
   }
 
-  /** A read-only list over the memory {@link share} gave, after it crossed to this thread. */
-  static over(shared: SharedSkipList): SkipList {
-    return new SkipList(shared);
+  /** A read-only list over the memory {@link image} gave, after it crossed to this thread. */
+  static over(image: SkipListImage): SkipList {
+    return new SkipList(image);
   }
 
   /** Number of entries. */

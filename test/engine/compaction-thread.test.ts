@@ -38,7 +38,7 @@ import { MemFs } from "../../engine/fs/mem-fs.js";
 import { nodeFs } from "../../engine/fs/node-fs.js";
 import { MergingIterator } from "../../engine/iterator/merging-iterator.js";
 import type { FileMeta } from "../../engine/manifest/version-edit.js";
-import { Memtable, sharedMemtableIterator } from "../../engine/memtable/memtable.js";
+import { Memtable, memtableImageIterator } from "../../engine/memtable/memtable.js";
 import { TableReader } from "../../engine/sstable/table-reader.js";
 import { compareBytes } from "../../engine/util/bytes.js";
 import { EntryKind } from "../../engine/wal/record.js";
@@ -547,15 +547,15 @@ describe("a memtable flush on the flush thread", () => {
       const here = await writeTables({ ...context(dir, { next: 1 }), compression }, source, Infinity);
       const runner = new CompactionRunner();
       try {
-        const job = runner.run({ kind: "flush", dir, memtable: mem.share(), number: 2, compression });
+        const job = runner.run({ kind: "flush", dir, memtable: mem.image(), number: 2, compression });
         // A read-only list over the buffers the message carries reads exactly the memtable's entries.
-        const shared = sharedMemtableIterator(mem.share());
+        const copy = memtableImageIterator(mem.image());
         const it = mem.iterator();
-        for (shared.seekToFirst(), it.seekToFirst(); it.valid(); it.next(), shared.next()) {
-          expect(shared.valid()).toBe(true);
-          expect([shared.seq(), shared.kind(), hex(shared.key()), hex(shared.value())]).toEqual([it.seq(), it.kind(), hex(it.key()), hex(it.value())]);
+        for (copy.seekToFirst(), it.seekToFirst(); it.valid(); it.next(), copy.next()) {
+          expect(copy.valid()).toBe(true);
+          expect([copy.seq(), copy.kind(), hex(copy.key()), hex(copy.value())]).toEqual([it.seq(), it.kind(), hex(it.key()), hex(it.value())]);
         }
-        expect(shared.valid(), `${ctx}: a shared view ends where the memtable does`).toBe(false);
+        expect(copy.valid(), `${ctx}: a read-only copy ends where the memtable does`).toBe(false);
         const there = await job;
         expect(there.files.map((f) => f.number), ctx).toEqual([2]);
         expect({ ...there.files[0]!, number: 1 }, `${ctx}: table metadata`).toEqual(here.files[0]);
@@ -574,7 +574,7 @@ describe("a memtable flush on the flush thread", () => {
     const onWarning = (): void => undefined;
     process.on("warning", onWarning);
     try {
-      const job = runner.run({ kind: "flush", dir, memtable: randomMemtable(new Rng(3), 100).share(), number: 7, compression: "none" });
+      const job = runner.run({ kind: "flush", dir, memtable: randomMemtable(new Rng(3), 100).image(), number: 7, compression: "none" });
       await expect(job).rejects.toBeInstanceOf(CompactionThreadUnavailableError);
       expect(runner.available).toBe(false);
     } finally {
