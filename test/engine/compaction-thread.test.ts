@@ -43,24 +43,15 @@ import { TableReader } from "../../engine/sstable/table-reader.js";
 import { compareBytes } from "../../engine/util/bytes.js";
 import { EntryKind } from "../../engine/wal/record.js";
 import { scan, settles, useScratch } from "../fixtures/harness.js";
-import { hex, KvModel, utf8 } from "../fixtures/kv-model.js";
+import { hex, KvModel, numberedKey, taggedValue } from "../fixtures/kv-model.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
 
 const scratch = useScratch();
 
 // ---------------------------------------------------------------- helpers
 
-function key(prefix: string, i: number): Uint8Array {
-  return utf8(`${prefix}${String(i).padStart(6, "0")}`);
-}
-
-function value(tag: string, i: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  const head = utf8(`${tag}:${i}:`);
-  out.set(head.subarray(0, length));
-  for (let p = head.length; p < length; p++) out[p] = (i * 31 + p) & 0xff;
-  return out;
-}
+const key = numberedKey;
+const value = taggedValue;
 
 function tableNumbersOnDisk(dir: string): number[] {
   return fs
