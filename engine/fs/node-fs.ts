@@ -125,8 +125,17 @@ function lockTempPath(lockPath: string): string {
  * system has no hard links, falls back to create-then-write.
  */
 function createWithContent(lockPath: string, content: string): void {
-  const temp = lockTempPath(lockPath);
-  fs.writeFileSync(temp, content, { flag: "wx" });
+  let temp = lockTempPath(lockPath);
+  for (;;) {
+    try {
+      fs.writeFileSync(temp, content, { flag: "wx" });
+      break;
+    } catch (err) {
+      // A temp name taken (random collision, or a leftover): an EEXIST here must not read as "locked".
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      temp = lockTempPath(lockPath);
+    }
+  }
   try {
     fs.linkSync(temp, lockPath);
   } catch (err) {
