@@ -20,6 +20,20 @@ export interface WritableFile {
   append(data: Uint8Array): void;
   /** Makes every appended byte durable (`fdatasync`). */
   sync(): Promise<void>;
+  /**
+   * Optional: {@link sync} done on the calling thread, which it blocks until the disk answers.
+   * Cheaper than `sync()` by a thread-pool round trip; the caller decides when blocking is fine.
+   */
+  syncBlocking?(): void;
+  /**
+   * Optional, for files opened by `create()`: writes zeros from the end of what the file holds up
+   * to offset `upTo`. Once a sync has made them durable, appends overwrite allocated blocks, and a
+   * sync of such appends changes no file metadata, so it need not wait for a file-system journal
+   * commit (the reason PostgreSQL zero-fills its WAL segments). `size` does not count the zeros;
+   * the file holds them until `close()` cuts it back to `size`, or for good after a crash, which is
+   * why only readers that stop at zeros (the log reader) may read such a file.
+   */
+  preallocate?(upTo: number): void;
   /** Bytes appended so far, including any the file had when opened. */
   readonly size: number;
   close(): void;

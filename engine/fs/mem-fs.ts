@@ -3,7 +3,8 @@
  * fault_injection_test and Pebble's `vfs.MemFS`: each file remembers how many of its bytes were
  * synced, and each directory which of its entries were made durable by `syncDir`.
  * {@link MemFs.crash} then throws away everything a real power loss could lose: unsynced tails of
- * files and files whose creation (or rename target) was never recorded by a directory sync.
+ * files, unsynced appends over preallocated zeros (which read as zeros again), and files whose
+ * creation (or rename target) was never recorded by a directory sync.
  *
  * Failure injection: {@link MemFs.failAfter} makes the n-th next mutating operation (append, sync,
  * create, rename) and every one after it throw, to test the engine's I/O-error paths.
@@ -14,8 +15,15 @@ import type { FileLock, FileSystem, RandomAccessFile, WritableFile } from "./fs.
 
 interface MemFile {
   data: Uint8Array;
+  /** Bytes in the file, preallocated zeros included. */
   length: number;
+  /** Bytes a crash keeps (the length at the last sync). */
   synced: number;
+  /**
+   * End of the appended data at the last sync. Below `synced` and past this offset the file held
+   * preallocated zeros when it was synced: appends there since are lost in a crash (back to zeros).
+   */
+  syncedData: number;
 }
 
 interface MemEntry {
@@ -73,7 +81,9 @@ export class MemFs implements FileSystem {
         this.files.delete(p);
         continue;
       }
-      e.file.length = e.file.synced;
+      const f = e.file;
+      f.data.fill(0, f.syncedData, Math.min(f.synced, f.length));
+      f.length = f.synced;
     }
     this.locks.clear();
   }
@@ -113,28 +123,59 @@ export class MemFs implements FileSystem {
     return e;
   }
 
-  private writable(file: MemFile): WritableFile {
+  private writable(file: MemFile, appendOnly: boolean): WritableFile {
     const self = this;
+    /** End of the appended data (a file opened by create()); the file may reach past it (preallocate). */
+    let end = file.length;
+    let preallocated = false;
+    const grow = (need: number): void => {
+      if (need > file.data.length) {
+        const grown = new Uint8Array(Math.max(need, file.data.length * 2, 256));
+        grown.set(file.data.subarray(0, file.length));
+        file.data = grown;
+      }
+    };
+    // Opened for appending, a file is written at its end, as O_APPEND does.
+    const dataEnd = (): number => (appendOnly ? file.length : end);
+    const sync = (): void => {
+      self.maybeFail("sync");
+      file.synced = file.length;
+      file.syncedData = dataEnd();
+    };
     return {
       append(data: Uint8Array): void {
         self.maybeFail("append");
-        const need = file.length + data.length;
-        if (need > file.data.length) {
-          const grown = new Uint8Array(Math.max(need, file.data.length * 2, 256));
-          grown.set(file.data.subarray(0, file.length));
-          file.data = grown;
-        }
-        file.data.set(data, file.length);
-        file.length = need;
+        const at = dataEnd();
+        const need = at + data.length;
+        grow(need);
+        file.data.set(data, at);
+        end = need;
+        if (need > file.length) file.length = need;
       },
       async sync(): Promise<void> {
-        self.maybeFail("sync");
-        file.synced = file.length;
+        sync();
+      },
+      syncBlocking: sync,
+      preallocate(upTo: number): void {
+        if (appendOnly) throw new Error("lsmdoc/engine: internal error: preallocate on a file opened for appending");
+        self.maybeFail("append");
+        preallocated = true;
+        if (upTo <= file.length) return;
+        grow(upTo);
+        file.data.fill(0, file.length, upTo);
+        file.length = upTo;
       },
       get size(): number {
-        return file.length;
+        return dataEnd();
       },
-      close(): void {},
+      close(): void {
+        // As the real file system does: preallocated zeros past the data are cut off.
+        if (preallocated && file.length > end) {
+          file.length = end;
+          file.synced = Math.min(file.synced, end);
+          file.syncedData = Math.min(file.syncedData, end);
+        }
+      },
     };
   }
 
@@ -143,13 +184,13 @@ export class MemFs implements FileSystem {
     const n = this.norm(p);
     if (!this.dirs.has(path.dirname(n))) throw enoent(p);
     if (this.files.has(n)) throw Object.assign(new Error(`EEXIST: ${p}`), { code: "EEXIST" });
-    const file: MemFile = { data: new Uint8Array(256), length: 0, synced: 0 };
+    const file: MemFile = { data: new Uint8Array(256), length: 0, synced: 0, syncedData: 0 };
     this.files.set(n, { file, durable: false });
-    return this.writable(file);
+    return this.writable(file, false);
   }
 
   openAppend(p: string): WritableFile {
-    return this.writable(this.entry(p).file);
+    return this.writable(this.entry(p).file, true);
   }
 
   openRead(p: string): RandomAccessFile {
@@ -192,6 +233,7 @@ export class MemFs implements FileSystem {
     const f = this.entry(p).file;
     f.length = Math.min(f.length, length);
     f.synced = Math.min(f.synced, f.length);
+    f.syncedData = Math.min(f.syncedData, f.length);
   }
 
   async syncDir(dir: string): Promise<void> {

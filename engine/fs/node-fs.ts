@@ -20,16 +20,22 @@ import type { FileLock, FileSystem, RandomAccessFile, WritableFile } from "./fs.
 class NodeWritableFile implements WritableFile {
   private fd: number;
   size: number;
+  /** Opened with O_APPEND (openAppend): every write goes to the end, so nothing may be preallocated. */
+  private readonly appendOnly: boolean;
+  /** End of the zeros written by preallocate(), or 0 when there are none past `size`. */
+  private preallocated = 0;
 
-  constructor(fd: number, size: number) {
+  constructor(fd: number, size: number, appendOnly: boolean) {
     this.fd = fd;
     this.size = size;
+    this.appendOnly = appendOnly;
   }
 
   append(data: Uint8Array): void {
     let off = 0;
+    // Positional: after preallocate() the file's end is past `size`.
     while (off < data.length) {
-      off += fs.writeSync(this.fd, data, off, data.length - off, null);
+      off += fs.writeSync(this.fd, data, off, data.length - off, this.size + off);
     }
     this.size += data.length;
   }
@@ -40,12 +46,40 @@ class NodeWritableFile implements WritableFile {
     });
   }
 
+  syncBlocking(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
+  preallocate(upTo: number): void {
+    if (this.appendOnly) throw new Error("lsmdoc/engine: internal error: preallocate on a file opened for appending");
+    let from = Math.max(this.preallocated, this.size);
+    if (upTo <= from) return;
+    const zeros = zeroChunk();
+    while (from < upTo) {
+      const n = Math.min(zeros.length, upTo - from);
+      from += fs.writeSync(this.fd, zeros, 0, n, from);
+    }
+    this.preallocated = from;
+  }
+
   close(): void {
     if (this.fd >= 0) {
-      fs.closeSync(this.fd);
+      const fd = this.fd;
       this.fd = -1;
+      try {
+        // Zeros left past the last append are cut off, so a cleanly closed file ends with its data.
+        if (this.preallocated > this.size) fs.ftruncateSync(fd, this.size);
+      } finally {
+        fs.closeSync(fd);
+      }
     }
   }
+}
+
+let zeros: Uint8Array | undefined;
+/** A shared 256 KiB of zeros (never written to) for preallocate(). */
+function zeroChunk(): Uint8Array {
+  return (zeros ??= new Uint8Array(256 * 1024));
 }
 
 class NodeRandomAccessFile implements RandomAccessFile {
@@ -201,12 +235,12 @@ export class NodeFs implements FileSystem {
   }
 
   create(p: string): WritableFile {
-    return new NodeWritableFile(fs.openSync(p, "wx"), 0);
+    return new NodeWritableFile(fs.openSync(p, "wx"), 0, false);
   }
 
   openAppend(p: string): WritableFile {
     const fd = fs.openSync(p, "a");
-    return new NodeWritableFile(fd, fs.fstatSync(fd).size);
+    return new NodeWritableFile(fd, fs.fstatSync(fd).size, true);
   }
 
   openRead(p: string): RandomAccessFile {

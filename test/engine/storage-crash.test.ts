@@ -274,6 +274,15 @@ class CrashPointFs extends MemFs {
         }
         return f.sync();
       },
+      // Crash points too, so that power losses around a log's preallocated zeros are covered.
+      syncBlocking: () => {
+        this.tick("syncBlocking", p);
+        f.syncBlocking!();
+      },
+      preallocate: (upTo) => {
+        this.tick("preallocate", p);
+        f.preallocate!(upTo);
+      },
       get size() {
         return f.size;
       },

@@ -3,7 +3,8 @@
  * (SPEC §2.1: "a log of single writes is byte-identical to the one lsmdb writes"):
  *
  * (a) a log written by `Engine` (single puts and deletes, values large enough to fragment) is
- *     recovered by lsmdb's `Wal::recover` to exactly the records the engine acknowledged;
+ *     recovered by lsmdb's `Wal::recover` to exactly the records the engine acknowledged, also
+ *     while a synced engine's log holds preallocated zeros past its end;
  * (b) a log written by lsmdb's `Wal::add` / `Wal::remove` is byte-identical to what `LogWriter`
  *     lays out for the same records, and `Engine.open` recovers exactly those writes.
  *
@@ -144,11 +145,11 @@ describe.skipIf(unavailable !== undefined)(
      * lsmdb's recovery on the engine's wal/ while the engine is still open (so nothing the engine
      * might do at close can move records out of the log), and compares.
      */
-    async function checkEngineLog(ops: Array<Omit<LsmdbOp, "seq">>, seed: number, msg: string): Promise<void> {
+    async function checkEngineLog(ops: Array<Omit<LsmdbOp, "seq">>, seed: number, msg: string, sync = false): Promise<void> {
       const dir = tempDir("a");
       const gen = new Rng((seed ^ 0x5eed) >>> 0);
       const rand = (): number => gen.float();
-      const engine = await Engine.open(dir, { sync: false });
+      const engine = await Engine.open(dir, { sync });
       try {
         const written: LsmdbOp[] = [];
         for (let i = 0; i < ops.length; ) {
@@ -163,6 +164,11 @@ describe.skipIf(unavailable !== undefined)(
         const logs = fs.readdirSync(path.join(dir, "wal")).filter((n) => n.endsWith(".log"));
         expect(logs.length, msg).toBeGreaterThan(0);
         for (const name of logs) expect(name, msg).toMatch(/^\d{5}\.log$/);
+        if (sync) {
+          // A synced log has zeros written ahead of its end while open: lsmdb must read past them.
+          const { wal } = engine.stats();
+          expect(fs.statSync(wal.currentLog).size, `${msg}: zeros ahead`).toBeGreaterThan(wal.currentLogBytes);
+        }
         const recovered = lsmdbRecover(bin, path.join(dir, "wal"));
         if (!recovered.ok) throw new Error(`${msg}: lsmdb failed to recover the engine's log: ${recovered.error}`);
         expectSameOps(recovered.records, written, msg);
@@ -175,6 +181,10 @@ describe.skipIf(unavailable !== undefined)(
       const ops = workload(SEED, 150);
       expect(ops.some((o) => o.value.length > 32 * 1024), `seed ${SEED}: workload should fragment`).toBe(true);
       await checkEngineLog(ops, SEED, `seed ${SEED}`);
+    });
+
+    it(`(a) lsmdb recovers a synced engine's log, with the zeros preallocated past its end (seed ${SEED})`, async () => {
+      await checkEngineLog(workload(SEED + 2, 150), SEED + 2, `seed ${SEED + 2}, synced`, true);
     });
 
     it("(a) lsmdb recovers the engine's block corner cases (5 and 7 bytes left, 2 and 4 blocks)", async () => {
