@@ -66,8 +66,15 @@ export class CompactionRunner {
   /** Set when the thread could not start; every later job is refused with it. */
   private unavailable: CompactionThreadUnavailableError | null = null;
 
-  /** `entry`: the thread's code (tests pass another to see a thread that cannot start). */
-  constructor(private readonly entry: URL = WORKER_URL) {}
+  /**
+   * `niceness`: the thread's CPU priority as a nice value (0 = the process's, up to 19 = lowest;
+   * Linux keeps one per thread). `entry`: the thread's code (tests pass another to see a thread
+   * that cannot start).
+   */
+  constructor(
+    private readonly niceness = 0,
+    private readonly entry: URL = WORKER_URL,
+  ) {}
 
   /** False once the thread has failed to start: merges should run on the caller's thread. */
   get available(): boolean {
@@ -119,7 +126,7 @@ export class CompactionRunner {
   }
 
   private start(): Worker {
-    const workerData = { control: this.shared };
+    const workerData = { control: this.shared, niceness: this.niceness };
     // Node 20 does not apply loader hooks from a worker's `--import` to the worker's own entry, so
     // from the sources a small bootstrap registers tsx (a dev dependency) before importing it.
     const worker = this.entry.pathname.endsWith(".ts")

@@ -14,6 +14,7 @@
  * for more and blocks until the engine answers (protocol in compaction-protocol.ts). The abort word
  * is read between slices of the merge, so a closing engine stops the job within one slice.
  */
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { tablePath } from "../filenames.js";
 import { nodeFs } from "../fs/node-fs.js";
@@ -41,7 +42,16 @@ import {
 import { AbortError, writeTables, type TableWriterContext } from "./table-writer.js";
 
 const port = parentPort!;
-const shared = (workerData as { control: SharedArrayBuffer }).control;
+const { control: shared, niceness } = workerData as { control: SharedArrayBuffer; niceness: number };
+// Only on Linux, where pid 0 names this thread alone (nice values are per thread); elsewhere it
+// would lower the whole process.
+if (niceness > 0 && process.platform === "linux") {
+  try {
+    setPriority(0, niceness);
+  } catch {
+    // A platform that refuses: the thread keeps the process's priority.
+  }
+}
 const control = new Int32Array(shared, 0, 2);
 const grant = new Float64Array(shared);
 

@@ -108,9 +108,12 @@ export class LogWriter {
     if (this.staged.length > 4 * 1024 * 1024) this.staged = new Uint8Array(64 * 1024);
   }
 
-  /** Makes every written byte durable. */
-  sync(): Promise<void> {
-    this.preallocateAhead();
+  /**
+   * Makes every written byte durable. `moreToCome: false` (a last sync before the log is closed)
+   * writes no zeros ahead.
+   */
+  sync(moreToCome = true): Promise<void> {
+    if (moreToCome) this.preallocateAhead();
     return this.file.sync();
   }
 

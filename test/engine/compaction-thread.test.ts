@@ -255,7 +255,7 @@ describe("a compaction thread that cannot start", () => {
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => void warnings.push(w);
     process.on("warning", onWarning);
-    const runner = new CompactionRunner(new URL("./no-such-compaction-worker.js", import.meta.url));
+    const runner = new CompactionRunner(0, new URL("./no-such-compaction-worker.js", import.meta.url));
     try {
       expect(runner.available).toBe(true);
       await expect(mergeOnThread(runner, m, 4096, 5000, 10, [])).rejects.toBeInstanceOf(CompactionThreadUnavailableError);
@@ -559,9 +559,37 @@ describe("a memtable flush on the flush thread", () => {
     });
   }
 
+  it.runIf(process.platform === "linux")("runs at the niceness it was given, without lowering the process's other threads", async () => {
+    const dir = scratch.dir();
+    fs.mkdirSync(path.join(dir, "sst"), { recursive: true });
+    /** Nice value of each of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
+    const niceByThread = (): Map<number, number> => {
+      const out = new Map<number, number>();
+      for (const tid of fs.readdirSync("/proc/self/task")) {
+        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        // Fields after the command name (in parentheses, may hold spaces) start at field 3.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(Number(tid), Number(fields[19 - 3]));
+      }
+      return out;
+    };
+    const before = niceByThread();
+    const runner = new CompactionRunner(7);
+    try {
+      await runner.run({ kind: "flush", dir, memtable: randomMemtable(new Rng(5), 500).image(), number: 3, compression: "none" });
+      const after = niceByThread();
+      const lowered = [...after].filter(([tid, nice]) => !before.has(tid) && nice === 7);
+      expect(lowered.length, "one new thread at nice 7").toBe(1);
+      expect(after.get(process.pid), "the main thread keeps its priority").toBe(before.get(process.pid));
+      for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid), `thread ${tid} keeps its priority`).toBe(nice);
+    } finally {
+      await runner.close();
+    }
+  });
+
   it("is refused with CompactionThreadUnavailableError by a thread that cannot start", async () => {
     const dir = scratch.dir();
-    const runner = new CompactionRunner(new URL("./no-such-compaction-worker.js", import.meta.url));
+    const runner = new CompactionRunner(0, new URL("./no-such-compaction-worker.js", import.meta.url));
     const onWarning = (): void => undefined;
     process.on("warning", onWarning);
     try {

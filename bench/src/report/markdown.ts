@@ -91,8 +91,9 @@ files' sizes, compared as such; where the file system allocated much less (a spa
 an LMDB map grown ahead of its data), the allocated bytes follow in parentheses.
 
 Event-loop delay (rows 12) is sampled every 1 ms by \`monitorEventLoopDelay\` during the timed
-loops of phases 1, 2, 6 and 7 only, with a fresh monitor per phase (a re-enabled monitor would count
-its pause as a delay); p99 is the worst of the four phases' p99, max the largest delay seen. The
+loops of phases 1, 2, 6, 7 and 9 only (9 in stores that fsync), with a fresh monitor per phase (a
+re-enabled monitor would count its pause as a delay); p99 is the worst of these phases' p99, max
+the largest delay seen. The
 harness awaits every call in a loop. A store whose calls are synchronous (lmdb-js, SQLite, LokiJS;
 LevelDB's reads and unique checks) never yields to the event loop inside such a loop, so what it
 shows is the length of a whole phase, or of one batch for LevelDB: how long the API holds the
@@ -124,7 +125,7 @@ inserted ("time budget" below).\n`);
    whichever comes first, each commit fsynced before it resolves.
 10. **disk**: sum of the file sizes in the store's directory after the final close.
 11. **peak RSS**: \`process.resourceUsage().maxRSS\` of the contender's child process.
-12. **event-loop delay**: over the timed loops of phases 1, 2, 6 and 7: the worst phase's p99, and the max.
+12. **event-loop delay**: over the timed loops of phases 1, 2, 6, 7 and 9: the worst phase's p99, and the max.
 
 Fast phases (1-7) run without fsync in every store; phase 9 fsyncs every commit.`);
 

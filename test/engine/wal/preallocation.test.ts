@@ -10,8 +10,8 @@
  *   acknowledged write; a crash at each file-system operation of a small synced workload keeps
  *   a prefix of the writes that holds every acknowledged one;
  * - SIGKILL (real process): the killed log ends in zeros; recovery reports them as its torn tail;
- * - the engine syncs on its own thread while nothing runs in the background, and through the
- *   thread pool (`sync()`) when the file offers no blocking sync.
+ * - the engine's group syncs block its thread, except a sync that first writes zeros ahead, and
+ *   go through the thread pool (`sync()`) when the file offers no blocking sync.
  *
  * Seeds: LSMDOC_SEED or random, in every message.
  */
@@ -143,7 +143,7 @@ describe("a synced log is preallocated, and closing cuts the zeros off", () => {
 });
 
 describe("blocking syncs", () => {
-  it("with nothing in the background, a lone synced writer's syncs block the thread instead of a pool round trip", async () => {
+  it("a lone synced writer's syncs block the thread instead of a pool round trip", async () => {
     const engine = scratch.track(await Engine.open(scratch.dir(), { sync: true }));
     for (let i = 0; i < 100; i++) await engine.put(enc(`key${i}`), enc(`value${i}`));
     const { writes } = engine.stats();
