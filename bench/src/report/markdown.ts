@@ -93,11 +93,12 @@ an LMDB map grown ahead of its data), the allocated bytes follow in parentheses.
 Event-loop delay (rows 12) is sampled every 1 ms by \`monitorEventLoopDelay\` during the timed
 loops of phases 1, 2, 6, 7 and 9 only (9 in stores that fsync), with a fresh monitor per phase (a
 re-enabled monitor would count its pause as a delay); p99 is the worst of these phases' p99, max
-the largest delay seen. The
-harness awaits every call in a loop. A store whose calls are synchronous (lmdb-js, SQLite, LokiJS;
-LevelDB's reads and unique checks) never yields to the event loop inside such a loop, so what it
-shows is the length of a whole phase, or of one batch for LevelDB: how long the API holds the
-thread, not how slow the store is. lsmdoc, NeDB and LevelDB's writes give the event loop a turn.`);
+the largest delay seen. The harness awaits every call in a loop. A store whose calls are
+synchronous (lmdb-js, SQLite, LokiJS; LevelDB's reads and unique checks) never yields to the event
+loop inside such a loop, so what it shows is the length of a whole phase, or of one batch for
+LevelDB: how long the API holds the thread, not how slow the store is. lsmdoc, NeDB and LevelDB's
+writes give the event loop a turn; lsmdoc's synced writes block it for each \`fdatasync\` (usually
+0.1-0.3 ms; docs/architecture.md).`);
 
   if (run.large.length > 0) {
     out.push(`\n## Large run: ${thousands(run.largeN ?? 0)} documents\n`);
