@@ -43,7 +43,10 @@ export interface OrderedKvStore {
    * commit in call order, and once one fails every later one fails too.
    */
   write(changes: readonly KvChange[]): Promise<number>;
-  /** The value of `key` (as of `snapshot`, or now), or undefined. */
+  /**
+   * The value of `key` (as of `snapshot`, or now), or undefined. The bytes may be a view of the
+   * store's own memory: decode them, never modify them.
+   */
   getSync(key: Uint8Array, snapshot?: KvSnapshot): Uint8Array | undefined;
   snapshot(): KvSnapshot;
   iterate(range: KvRange): KvCursor;
@@ -63,7 +66,8 @@ export function engineKvStore(engine: Engine): OrderedKvStore {
       }
       return engine.write(batch);
     },
-    getSync: (key, snapshot) => engine.getSync(key, snapshot === undefined ? undefined : { snapshot: snapshot as Snapshot }),
+    // Views, not copies: every caller decodes the bytes at once (a copy costs as much as the lookup).
+    getSync: (key, snapshot) => engine.getView(key, snapshot === undefined ? undefined : { snapshot: snapshot as Snapshot }),
     snapshot: () => engine.snapshot(),
     iterate: ({ snapshot, ...range }) => engine.iterate(snapshot === undefined ? range : { ...range, snapshot: snapshot as Snapshot }),
     lastSeq: () => engine.lastSeq,
