@@ -10,7 +10,8 @@
  * stages one WAL record per write, appends the whole group with one file write, and (when any
  * write in the group asked for it) one `fdatasync`. Writes issued meanwhile (while an asynchronous
  * sync is in flight, or by the acknowledged writers when it blocked this thread, which is the
- * cheaper usual case: see `syncLog`) queue up and form the next group. Only after the group's I/O succeeded are its entries put into the
+ * cheaper usual case: see `syncLog`) queue up and form the next group. Only after the group's I/O
+ * succeeded are its entries put into the
  * memtable, the visible seq advanced and the promises resolved, so a reader never sees a write that
  * could still be lost and every acknowledged write is in the log. An I/O failure rejects the group
  * and every later write: the log's tail is then in an unknown state and only a reopen can settle it.
@@ -147,9 +148,13 @@ interface PendingWrite {
 const COMMIT_YIELD_MS = 2;
 /** Group commit stops adding writes to a group once it holds this many bytes. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024;
-/** A blocking log sync longer than this sends the next {@link BLOCKING_SYNC_BACKOFF} syncs to the thread pool. */
-const BLOCKING_SYNC_SLOW_MS = 2;
-const BLOCKING_SYNC_BACKOFF = 16;
+/**
+ * Group syncs block the thread only while recent syncs (their moving average) took less than
+ * this: a fast disk. A slow one (a hard disk, a busy device) keeps them in the thread pool.
+ */
+const BLOCKING_SYNC_MAX_MS = 1;
+/** Weight of the newest sync in that moving average. */
+const SYNC_AVERAGE_WEIGHT = 0.25;
 /**
  * CPU priority (nice value) of the flush and compaction threads: when the cores are busy, the
  * application's thread goes first (RocksDB lowers its compaction threads the same way). Measured
@@ -585,30 +590,32 @@ export class Engine {
   /** Where commitGroup encodes its records (see there). */
   private readonly recordScratch = new Uint8Array(256 * 1024);
 
-  /** Blocking syncs left to skip after a slow one. */
-  private blockingSyncBackoff = 0;
+  /** Moving average of recent log sync durations in ms, blocking or not (see syncLog). */
+  private syncAverageMs = 0;
 
   /**
-   * A commit group's log sync, done on this thread (`fdatasync` blocking it): the writers of the
-   * group wait for it either way, and the thread-pool round trip of an asynchronous sync (a
-   * wake-up of a pool thread, then of this one) costs here about as much as the sync itself (32
-   * synced writers: 0.23 ms blocking against 0.6 ms asynchronous per sync, on a preallocated log;
-   * 0.2 ms median, 3-5 ms p99 while a compaction writes tables). After a sync that took longer
-   * than {@link BLOCKING_SYNC_SLOW_MS} (a busy disk), the next {@link BLOCKING_SYNC_BACKOFF} go to
-   * the thread pool and the event loop stays free; so does a sync that first makes new
-   * preallocated zeros durable (see LogWriter.trySyncBlocking).
+   * A commit group's log sync, done on this thread (`fdatasync` blocking it) while recent syncs
+   * were fast: the writers of the group wait for it either way, and the thread-pool round trip of
+   * an asynchronous sync (a wake-up of a pool thread, then of this one) costs about as much as
+   * the sync itself on a fast disk (32 synced writers here: 0.23 ms blocking against 0.6 ms
+   * asynchronous per sync on a preallocated log; 0.2 ms median and 3-5 ms p99 while a compaction
+   * writes tables). Once the moving average of sync times reaches {@link BLOCKING_SYNC_MAX_MS}
+   * (a slow or busy disk), syncs go to the thread pool, whose timings keep the average current,
+   * so blocking resumes when the disk is fast again. A sync that first makes new preallocated
+   * zeros durable also goes there (LogWriter.trySyncBlocking).
    */
   private syncLog(): Promise<void> | undefined {
-    if (this.blockingSyncBackoff === 0) {
-      const start = performance.now();
-      if (this.log.trySyncBlocking()) {
-        this.counters.blockingSyncs++;
-        if (performance.now() - start > BLOCKING_SYNC_SLOW_MS) this.blockingSyncBackoff = BLOCKING_SYNC_BACKOFF;
-        return undefined;
-      }
+    const start = performance.now();
+    if (this.syncAverageMs < BLOCKING_SYNC_MAX_MS && this.log.trySyncBlocking()) {
+      this.counters.blockingSyncs++;
+      this.noteSyncTime(performance.now() - start);
+      return undefined;
     }
-    if (this.blockingSyncBackoff > 0) this.blockingSyncBackoff--;
-    return this.log.sync();
+    return this.log.sync().then(() => this.noteSyncTime(performance.now() - start));
+  }
+
+  private noteSyncTime(ms: number): void {
+    this.syncAverageMs += (ms - this.syncAverageMs) * SYNC_AVERAGE_WEIGHT;
   }
 
   /**

@@ -10,8 +10,9 @@
  *   acknowledged write; a crash at each file-system operation of a small synced workload keeps
  *   a prefix of the writes that holds every acknowledged one;
  * - SIGKILL (real process): the killed log ends in zeros; recovery reports them as its torn tail;
- * - the engine's group syncs block its thread, except a sync that first writes zeros ahead, and
- *   go through the thread pool (`sync()`) when the file offers no blocking sync.
+ * - the engine's group syncs block its thread while recent syncs were fast, except a sync that first
+ *   writes zeros ahead; they go through the thread pool (`sync()`) while syncs are slow and when
+ *   the file offers no blocking sync.
  *
  * Seeds: LSMDOC_SEED or random, in every message.
  */
@@ -151,6 +152,55 @@ describe("blocking syncs", () => {
     // Syncs that first write zeros ahead go through the pool; all others block.
     expect(writes.blockingSyncs).toBeGreaterThanOrEqual(95);
     expect(writes.blockingSyncs).toBeLessThan(100);
+    await engine.close();
+  });
+
+  it("syncs leave the thread while recent ones were slow, and block again once they are fast", async () => {
+    /** MemFs whose syncs take `delayMs` (a blocking one busy-waits, as a slow disk would hold it). */
+    class SlowSyncFs extends MemFs {
+      delayMs = 0;
+      override create(p: string): WritableFile {
+        const f = super.create(p);
+        const wait = (): void => {
+          const until = performance.now() + this.delayMs;
+          while (performance.now() < until) {
+            // A disk that takes this long.
+          }
+        };
+        return {
+          append: (d) => f.append(d),
+          sync: async () => {
+            if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+            return f.sync();
+          },
+          syncBlocking: () => {
+            wait();
+            f.syncBlocking!();
+          },
+          preallocate: (upTo) => f.preallocate!(upTo),
+          get size() {
+            return f.size;
+          },
+          close: () => f.close(),
+        };
+      }
+    }
+    const slow = new SlowSyncFs();
+    const engine = await Engine.open("/db", { fs: slow, sync: true });
+    const blocking = (): number => engine.stats().writes.blockingSyncs;
+    let n = 0;
+    const writes = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++, n++) await engine.put(enc(`key${n}`), enc(`value${n}`));
+    };
+    await writes(20);
+    expect(blocking(), "a fast disk: every sync but the first (which preallocates) blocks").toBe(19);
+    slow.delayMs = 5;
+    await writes(10);
+    expect(blocking(), "a slow sync sends the next ones to the thread pool").toBeLessThanOrEqual(20);
+    slow.delayMs = 0;
+    await writes(30);
+    expect(blocking(), "fast again: syncs block again").toBeGreaterThanOrEqual(40);
+    expect(engine.stats().writes.syncs).toBe(60);
     await engine.close();
   });
 
