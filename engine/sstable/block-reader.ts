@@ -10,12 +10,18 @@
  * when `userKey()` is called, at most once per position (and not at all for the next version of
  * the same user key). Block bytes are never modified after loading, so every array handed out
  * stays valid and unchanged for as long as its holder keeps it.
+ *
+ * Seeks and shared prefixes: keys in a block share long prefixes (document keys: namespace,
+ * collection, the id's timestamp). `seek` compares the prefix all restart keys share with the
+ * target once, then compares restart keys only past it; in the scan after the binary search,
+ * an entry is compared only from the bytes it shares with the previous key that already matched
+ * the target, and one that shares fewer is known to be past the target.
  */
 import { decodeVarint32, type VarintOut } from "../util/varint.js";
 import { decodeBlockHandle, type BlockHandle } from "./format.js";
 import type { EntryKind } from "../wal/record.js";
 import type { Block } from "./block.js";
-import { compareUserKeyAt, TRAILER_SIZE, trailerSeq } from "./internal-key.js";
+import { compareUserKeyAt, compareUserKeyFrom, TRAILER_SIZE, trailerSeq } from "./internal-key.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -41,6 +47,8 @@ export class BlockIterator {
 
   private keyBuf = new Uint8Array(64);
   private keyLen = 0;
+  /** Bytes the current key shares with the previous one (0 at a restart point). */
+  private curShared = 0;
   /** Where the current key lies whole in `data` (it was stored with shared = 0), else -1. */
   private wholeKeyAt = -1;
   private userKeyCache: Uint8Array | null = null;
@@ -144,6 +152,7 @@ export class BlockIterator {
     if (unshared > 24) kb.set(d.subarray(p, p + unshared), shared);
     else for (let i = 0; i < unshared; i++) kb[shared + i] = d[p + i]!;
     this.wholeKeyAt = shared === 0 ? p : -1;
+    this.curShared = shared;
     this.keyLen = newLen;
     if (this.internalKeys) {
       if (newLen < TRAILER_SIZE) this.block!.corrupt(p0, `internal key of ${newLen} bytes is shorter than its trailer`);
@@ -202,8 +211,11 @@ export class BlockIterator {
     }
   }
 
-  /** Compares the key stored at restart point `i` with (key, seq). */
-  private compareRestartKey(i: number, key: Uint8Array, seq: number): number {
+  /**
+   * Compares the key stored at restart point `i` with (key, seq); their first `skip` bytes are
+   * known to be equal (both are at least that long).
+   */
+  private compareRestartKey(i: number, key: Uint8Array, seq: number, skip: number): number {
     const d = this.data;
     const end = this.restartsOffset;
     const at = this.restarts[i]!;
@@ -228,7 +240,7 @@ export class BlockIterator {
     if (p < 0) this.block!.corrupt(at, "malformed entry header at restart point");
     if (unshared < TRAILER_SIZE || unshared > end - p) this.block!.corrupt(at, "restart point key out of bounds");
     const userLen = unshared - TRAILER_SIZE;
-    const c = compareUserKeyAt(d, p, userLen, key);
+    const c = compareUserKeyFrom(d, p, userLen, key, skip);
     if (c !== 0) return c;
     const s = trailerSeq(d, p + userLen);
     if (s < 0) this.block!.corrupt(at, "bad internal key trailer");
@@ -239,16 +251,93 @@ export class BlockIterator {
   seek(key: Uint8Array, seq: number): void {
     let lo = 0;
     let hi = this.numRestarts - 1;
+    // Keys in a block share long prefixes (a collection's documents: namespace, collection, the
+    // id's timestamp). Every restart key starts with the prefix the first and last ones share, so
+    // that prefix is compared with the target once: a target that leaves it is below or above
+    // every restart key, and one that has it is compared from there on.
+    let skip = 0;
+    if (lo < hi) {
+      const prefix = this.restartPrefix();
+      const at = this.restartKeyAt;
+      const d = this.data;
+      const limit = prefix < key.length ? prefix : key.length;
+      let m = 0;
+      while (m < limit && d[at + m] === key[m]) m++;
+      if (m < prefix) {
+        if (m < key.length && key[m]! > d[at + m]!) lo = hi;
+        else hi = lo;
+      } else {
+        skip = prefix;
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.compareRestartKey(mid, key, seq) < 0) lo = mid;
+      if (this.compareRestartKey(mid, key, seq, skip) < 0) lo = mid;
       else hi = mid - 1;
     }
     this.seekToRestartPoint(lo);
+    // Bytes of the current user key known equal to the target's. Keys ascend, so an entry that
+    // shares fewer bytes than that with the previous key is greater there than the previous key,
+    // which equals the target there: past the target without a comparison. One that shares more
+    // is compared from `matched` on.
+    let matched = 0;
     while (this.parseNext()) {
-      if (this.compareCurrent(key, seq) >= 0) return;
+      if (this.curShared < matched) return;
+      const userLen = this.keyLen - TRAILER_SIZE;
+      const n = userLen < key.length ? userLen : key.length;
+      let i = matched;
+      while (i < n && this.keyBuf[i] === key[i]) i++;
+      matched = i;
+      const c = i < n ? this.keyBuf[i]! - key[i]! : userLen - key.length;
+      if ((c !== 0 ? c : seq - this.curSeq) >= 0) return;
     }
+
   }
+
+  /** Where restart point 0's key starts in the block, set by {@link restartPrefix}. */
+  private restartKeyAt = 0;
+
+  /**
+   * Length of the prefix shared by the first and last restart keys of the block (so by all of
+   * them), computed once per block; sets {@link restartKeyAt}.
+   */
+  private restartPrefix(): number {
+    const block = this.block!;
+    if (block.restartPrefixLength >= 0) {
+      this.restartKeyAt = block.restartKeyAt;
+      return block.restartPrefixLength;
+    }
+    const first = this.restartKeyOffset(0);
+    this.restartKeyAt = block.restartKeyAt = first;
+    const firstLen = this.restartKeyLength;
+    const last = this.restartKeyOffset(this.numRestarts - 1);
+    const lastLen = this.restartKeyLength;
+    const d = this.data;
+    const limit = Math.min(firstLen, lastLen);
+    let n = 0;
+    while (n < limit && d[first + n] === d[last + n]) n++;
+    block.restartPrefixLength = n;
+    return n;
+  }
+
+  /** Offset of restart point `i`'s user key; its length goes to {@link restartKeyLength}. */
+  private restartKeyOffset(i: number): number {
+    const d = this.data;
+    const end = this.restartsOffset;
+    const at = this.restarts[i]!;
+    const vo = this.vo;
+    let p = decodeVarint32(d, at, end, vo);
+    if (p >= 0 && vo.value !== 0) this.block!.corrupt(at, "restart point entry shares bytes with a previous key");
+    if (p >= 0) p = decodeVarint32(d, p, end, vo);
+    const unshared = vo.value;
+    if (p >= 0) p = decodeVarint32(d, p, end, vo);
+    if (p < 0) this.block!.corrupt(at, "malformed entry header at restart point");
+    if (unshared < TRAILER_SIZE || unshared > end - p) this.block!.corrupt(at, "restart point key out of bounds");
+    this.restartKeyLength = unshared - TRAILER_SIZE;
+    return p;
+  }
+
+  private restartKeyLength = 0;
 
   /** Compares the current internal key with (key, seq). */
   compareCurrent(key: Uint8Array, seq: number): number {

@@ -17,6 +17,13 @@ export class Block {
   readonly numRestarts: number;
   /** Offsets of the restart points, validated: strictly increasing from 0. */
   readonly restarts: Uint32Array;
+  /**
+   * Bytes every restart key's user key starts with (those the first and last share), or -1
+   * before the first seek computes it (block-reader.ts).
+   */
+  restartPrefixLength = -1;
+  /** Offset of restart point 0's user key, set with {@link restartPrefixLength}. */
+  restartKeyAt = 0;
 
   constructor(
     /** Contents, without the trailer; never modified. */

@@ -111,6 +111,65 @@ describe("block round trip", () => {
   });
 });
 
+describe("seeks in blocks whose keys share long prefixes", () => {
+  // Document keys share their first ~15 bytes; seek compares that prefix once and skips bytes
+  // that consecutive entries share with the target. Targets here leave the prefix below and
+  // above, stop inside it, equal it, and run through the keys' tails.
+  for (const seed of testSeeds(3)) {
+    for (const interval of [1, 4, 16]) {
+      it(`finds the first entry at or after each target (seed ${seed}, restart interval ${interval})`, () => {
+        const rng = new Rng(seed);
+        const prefix = rng.bytes(rng.between(1, 24));
+        const tail = (): Uint8Array => {
+          // Tails that share parts among themselves, so entries share bytes beyond the prefix.
+          const n = rng.between(0, 10);
+          const t = new Uint8Array(n);
+          for (let i = 0; i < n; i++) t[i] = rng.chance(0.7) ? rng.pick([0x30, 0x31, 0x32]) : rng.int(256);
+          return t;
+        };
+        const withPrefix = (t: Uint8Array): Uint8Array => {
+          const k = new Uint8Array(prefix.length + t.length);
+          k.set(prefix);
+          k.set(t, prefix.length);
+          return k;
+        };
+        const byKey = new Map<string, Uint8Array>();
+        const count = rng.between(1, 300);
+        while (byKey.size < count) {
+          const k = withPrefix(tail());
+          byKey.set(hex(k), k);
+        }
+        const keys = [...byKey.values()].sort((a, b) => Buffer.compare(a, b));
+        const entries: Entry[] = [];
+        for (const key of keys) {
+          const versions = rng.between(1, 3);
+          const seqs = [...new Set(Array.from({ length: versions }, () => rng.int(1000)))].sort((a, b) => b - a);
+          for (const seq of seqs) entries.push({ key, seq, kind: 1, value: rng.bytes(rng.int(20)) });
+        }
+        const it = open(buildBlock(entries, interval));
+        const label = `seed ${seed} interval ${interval} prefix ${hex(prefix)}`;
+        for (let s = 0; s < 400; s++) {
+          let target: Uint8Array;
+          const r = rng.float();
+          if (r < 0.4) target = rng.pick(keys);
+          else if (r < 0.7) target = withPrefix(tail());
+          else if (r < 0.8) target = prefix.slice(0, rng.int(prefix.length + 1));
+          else {
+            // Leaves the prefix at some byte, below or above it.
+            const at = rng.int(prefix.length);
+            target = prefix.slice(0, at + 1);
+            target[at] = rng.chance(0.5) ? Math.max(0, target[at]! - 1 - rng.int(3)) : Math.min(255, target[at]! + 1 + rng.int(3));
+            if (rng.chance(0.5)) target = Uint8Array.from([...target, ...tail()]);
+          }
+          const seq = rng.pick([0, 500, 1000, Number.MAX_SAFE_INTEGER]);
+          it.seek(target, seq);
+          expectAt(it, entries, lowerBound(entries, target, seq), `${label} seek ${hex(target)}@${seq}`);
+        }
+      });
+    }
+  }
+});
+
 describe("malformed blocks", () => {
   /** Entry bytes from (shared, unshared, valueLen, delta, value). */
   function entry(shared: number, unshared: number, valueLen: number, delta: Uint8Array, value: Uint8Array = EMPTY): number[] {
