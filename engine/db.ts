@@ -29,7 +29,6 @@
  */
 import * as path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { copyOut } from "./util/copy-slab.js";
 import { AbortError, writeTables, type TableWriterContext, type WriteTablesResult } from "./compaction/table-writer.js";
 import { CompactionFilter } from "./compaction/compaction-filter.js";
 import { packRanges } from "./compaction/compaction-protocol.js";
@@ -65,7 +64,8 @@ import { VersionSet } from "./version/version-set.js";
 import { parseLogFileName } from "./wal/format.js";
 import { readLog } from "./wal/log-reader.js";
 import { LogWriter } from "./wal/log-writer.js";
-import { decodeRecord, encodeRecord, EntryKind, recordLength, type WriteEntry } from "./wal/record.js";
+import { decodeRecord, encodeRecord, EntryKind, type WriteEntry } from "./wal/record.js";
+import { copyOut } from "./util/copy-slab.js";
 import { checkKey, checkValue, WriteBatch } from "./write-batch.js";
 
 /** Per-write options. */
@@ -528,19 +528,15 @@ export class Engine {
     const logBytesBefore = this.log.size;
     try {
       // Records are encoded into one reused buffer (a fresh array per record costs ~0.7 µs); only
-      // one group is ever being committed, and its payloads are dead once it is.
+      // one group is ever being committed, and its payloads are dead once it is. encodeRecord
+      // allocates a record of its own when the rest of the buffer is too small for it.
       const scratch = this.recordScratch;
       let scratchUsed = 0;
       for (const w of group) {
         if (seq >= MAX_SEQ) throw new IOError("lsmdoc/engine: sequence numbers exhausted");
         w.seq = ++seq;
-        const len = recordLength(w.entries);
-        let out: Uint8Array | undefined;
-        if (scratchUsed + len <= scratch.length) {
-          out = scratch.subarray(scratchUsed, scratchUsed + len);
-          scratchUsed += len;
-        }
-        w.payload = encodeRecord(w.seq, w.entries, out);
+        w.payload = encodeRecord(w.seq, w.entries, scratch.subarray(scratchUsed));
+        if (w.payload.buffer === scratch.buffer) scratchUsed += w.payload.length;
         this.log.addRecord(w.payload);
         if (w.sync) needSync = true;
       }

@@ -5,8 +5,9 @@
  * writes one level-0 table with `writeTables`, exactly as a flush on the engine's thread does.
  *
  * A thread runs one job at a time. A merge opens its own readers of the input tables (no block
- * cache: a merge reads each block once), merges them, drops what the CompactionFilter drops, and writes the outputs with `writeTables`
- * exactly as a compaction on the engine's thread does (temp file, fdatasync, rename into sst/,
+ * cache: a merge reads each block once), merges them, drops what the CompactionFilter drops, and
+ * writes the outputs with `writeTables` exactly as a compaction on the engine's thread does
+ * (temp file, fdatasync, rename into sst/,
  * directory sync), except that data blocks are deflated right here. It never touches the
  * manifest: it posts the new tables' metadata back and the engine records them.
  *

@@ -230,14 +230,9 @@ export class BlockIterator {
       unshared = d[at + 1]!;
       p = at + 4;
     } else {
-      const vo = this.vo;
-      p = decodeVarint32(d, at, end, vo);
-      if (p >= 0 && vo.value !== 0) this.block!.corrupt(at, "restart point entry shares bytes with a previous key");
-      if (p >= 0) p = decodeVarint32(d, p, end, vo);
-      unshared = vo.value;
-      if (p >= 0) p = decodeVarint32(d, p, end, vo);
+      p = this.restartKeyOffset(i);
+      unshared = this.restartKeyLength + TRAILER_SIZE;
     }
-    if (p < 0) this.block!.corrupt(at, "malformed entry header at restart point");
     if (unshared < TRAILER_SIZE || unshared > end - p) this.block!.corrupt(at, "restart point key out of bounds");
     const userLen = unshared - TRAILER_SIZE;
     const c = compareUserKeyFrom(d, p, userLen, key, skip);
@@ -291,7 +286,6 @@ export class BlockIterator {
       const c = i < n ? this.keyBuf[i]! - key[i]! : userLen - key.length;
       if ((c !== 0 ? c : seq - this.curSeq) >= 0) return;
     }
-
   }
 
   /** Where restart point 0's key starts in the block, set by {@link restartPrefix}. */
@@ -320,7 +314,10 @@ export class BlockIterator {
     return n;
   }
 
-  /** Offset of restart point `i`'s user key; its length goes to {@link restartKeyLength}. */
+  /**
+   * Offset of restart point `i`'s user key, its header decoded and checked in full; its length
+   * goes to {@link restartKeyLength}.
+   */
   private restartKeyOffset(i: number): number {
     const d = this.data;
     const end = this.restartsOffset;
