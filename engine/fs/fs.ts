@@ -41,8 +41,12 @@ export interface WritableFile {
 
 /** A file opened for positional reads. */
 export interface RandomAccessFile {
-  /** Reads up to `length` bytes at `position`; shorter only at end of file. */
-  read(position: number, length: number): Uint8Array;
+  /**
+   * Reads up to `length` bytes at `position`; shorter only at end of file. With `into` (at least
+   * `length` bytes) the bytes land there and the result is a view of it, so a caller that only
+   * needs them briefly can reuse one buffer; an implementation may also ignore it.
+   */
+  read(position: number, length: number, into?: Uint8Array): Uint8Array;
   /** Current size in bytes. */
   size(): number;
   close(): void;

@@ -196,9 +196,12 @@ export class MemFs implements FileSystem {
   openRead(p: string): RandomAccessFile {
     const file = this.entry(p).file;
     return {
-      read(position: number, length: number): Uint8Array {
+      read(position: number, length: number, into?: Uint8Array): Uint8Array {
         const end = Math.min(file.length, position + length);
-        return file.data.slice(Math.min(position, end), end);
+        const start = Math.min(position, end);
+        if (into === undefined || into.length < length) return file.data.slice(start, end);
+        into.set(file.data.subarray(start, end));
+        return into.subarray(0, end - start);
       },
       size: () => file.length,
       close(): void {},

@@ -89,17 +89,17 @@ class NodeRandomAccessFile implements RandomAccessFile {
     this.fd = fd;
   }
 
-  read(position: number, length: number): Uint8Array {
+  read(position: number, length: number, into?: Uint8Array): Uint8Array {
     // A plain, unpooled array: blocks are cached and handed out as views, so they must not share
     // Buffer's pool slab or Buffer's aliasing slice().
-    const buf = new Uint8Array(length);
+    const buf = into !== undefined && into.length >= length ? into : new Uint8Array(length);
     let got = 0;
     while (got < length) {
       const n = fs.readSync(this.fd, buf, got, length - got, position + got);
       if (n === 0) break;
       got += n;
     }
-    return got === length ? buf : buf.subarray(0, got);
+    return got === buf.length ? buf : buf.subarray(0, got);
   }
 
   size(): number {

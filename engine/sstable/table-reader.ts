@@ -39,6 +39,9 @@ import { type DataBlockSource, TwoLevelIterator } from "./two-level-iterator.js"
 
 const NOT_FOUND: LookupResult = { found: false };
 
+/** Where data blocks are read before they are inflated (or copied); grows to the largest block. */
+let readScratch = new Uint8Array(32 * 1024);
+
 /**
  * A plain Uint8Array view of what a file read returned. Node's reads return Buffers, whose
  * `slice()` shares memory and which compare unequal to Uint8Arrays in deep-equality checks; keys
@@ -173,10 +176,14 @@ export class TableReader implements DataBlockSource {
   }
 
   private readDataBlock(h: BlockHandle): Block {
-    const raw = plain(this.file.read(h.offset, h.size + BLOCK_TRAILER_SIZE));
+    // Read into the thread's scratch buffer: a compressed block's stored bytes are garbage once
+    // inflated (the common case), and an uncompressed one is copied out of it.
+    const length = h.size + BLOCK_TRAILER_SIZE;
+    if (readScratch.length < length) readScratch = new Uint8Array(Math.max(length, readScratch.length * 2));
+    const raw = plain(this.file.read(h.offset, length, readScratch));
     const type = checkBlockTrailer(raw, h, this.fileName, "data");
     const stored = raw.subarray(0, h.size);
-    if (type === CompressionType.None) return new Block(stored, this.fileName, h.offset);
+    if (type === CompressionType.None) return new Block(stored.slice(), this.fileName, h.offset);
     return new Block(inflateBlock(stored, this.fileName, h.offset), this.fileName, h.offset, h.size);
   }
 

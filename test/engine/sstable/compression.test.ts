@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { CorruptionError } from "../../../engine/errors.js";
 import { compressedContents, DEFLATE_LEVEL, deflateBlock, inflateBlock, worthCompressing } from "../../../engine/sstable/compression.js";
 import { type BlockBatch, deflateBatch, DeflateWorker, inlineCompressor } from "../../../engine/sstable/deflate-worker.js";
+import { rawInflater } from "../../../engine/sstable/raw-inflater.js";
 import { encodeVarint32 } from "../../../engine/util/varint.js";
 import { Rng, testSeeds } from "../../fixtures/random.js";
 import { hex, textBytes } from "./helpers.js";
@@ -77,7 +78,26 @@ describe("compressed contents", () => {
   }
 });
 
-describe("inflateBlock on damaged contents (what a bad CRC check would let through)", () => {
+describe("the reusable inflater", () => {
+  it("is available on this Node (its self-test passed), so reads do not build a zlib context per block", () => {
+    expect(rawInflater()).not.toBeNull();
+  });
+
+  it("inflates blocks of every size back to back, with errors in between, like the one-shot API", () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 300; i++) {
+      const raw = i % 4 === 0 ? rng.bytes(rng.between(1, 40000)) : textBytes(rng, rng.between(1, 40000));
+      const c = compressedContents(raw.length, deflateBlock(raw)) ?? compressedContents(raw.length, deflateRawSync(raw, { level: 9 }));
+      if (c === null) continue;
+      if (i % 7 === 0) expect(() => inflateBlock(c.subarray(0, c.length - 3), "t.sst", 0)).toThrow(CorruptionError);
+      const out = inflateBlock(c, "t.sst", 0);
+      if (hex(out) !== hex(raw)) expect.fail(`block ${i}: round trip differs`);
+    }
+  });
+});
+
+for (const [path, inflater] of [["reusable inflater", rawInflater()], ["one-shot zlib API", null]] as const) {
+describe(`inflateBlock on damaged contents (what a bad CRC check would let through), ${path}`, () => {
   const raw = textBytes(new Rng(3), 3000);
   const good = compressedContents(raw.length, deflateBlock(raw))!;
   const withPrefix = (rawSize: number, body: Uint8Array): Uint8Array => {
@@ -100,7 +120,7 @@ describe("inflateBlock on damaged contents (what a bad CRC check would let throu
   ];
   for (const [name, contents, message] of cases) {
     it(`throws CorruptionError at the block's offset for ${name}`, () => {
-      const err = catching(() => inflateBlock(contents, "/db/sst/000007.sst", 4096));
+      const err = catching(() => inflateBlock(contents, "/db/sst/000007.sst", 4096, inflater));
       expect(err).toBeInstanceOf(CorruptionError);
       expect((err as CorruptionError).offset).toBe(4096);
       expect((err as CorruptionError).file).toBe("/db/sst/000007.sst");
@@ -114,7 +134,7 @@ describe("inflateBlock on damaged contents (what a bad CRC check would let throu
         const c = good.slice();
         c[i] = c[i]! ^ (1 << bit);
         let out: Uint8Array | undefined;
-        const err = catching(() => (out = inflateBlock(c, "t.sst", 0)));
+        const err = catching(() => (out = inflateBlock(c, "t.sst", 0, inflater)));
         if (err !== undefined) expect(err, `byte ${i} bit ${bit}`).toBeInstanceOf(CorruptionError);
         // A flip zlib cannot see (inside a literal, say) changes the data: that is what the
         // block's CRC, checked before inflating, is for. Here only the length is guaranteed.
@@ -123,6 +143,7 @@ describe("inflateBlock on damaged contents (what a bad CRC check would let throu
     }
   });
 });
+}
 
 describe("deflate worker", () => {
   const rng = new Rng(4);
