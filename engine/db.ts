@@ -525,6 +525,8 @@ export class Engine {
     }
     let seq = this.loggedSeq;
     let needSync = false;
+    /** Whether this group awaited anything since encoding its records (see below). */
+    let awaited = false;
     const logBytesBefore = this.log.size;
     try {
       // Records are encoded into one reused buffer (a fresh array per record costs ~0.7 µs); only
@@ -545,10 +547,17 @@ export class Engine {
       if (needSync) {
         // The log's directory entry must be durable before its first acknowledged synced write.
         if (!this.logDirSynced) {
+          awaited = true;
           await this.fs.syncDir(walDir(this.dir));
           this.logDirSynced = true;
         }
-        await this.syncLog();
+        // A blocking sync is not awaited at all: not even a microtask runs before the group is
+        // applied, which is what lets it skip decoding its records again (below).
+        const pending = this.syncLog();
+        if (pending !== undefined) {
+          awaited = true;
+          await pending;
+        }
         this.logHasUnsynced = false;
         this.counters.syncs++;
       } else {
@@ -563,14 +572,15 @@ export class Engine {
     // Durable: make visible in seq order, then acknowledge.
     const mem = this.mem;
     for (const w of group) {
-      if (needSync) {
+      if (awaited) {
         // The caller's arrays could have changed during the sync: insert what the log holds
         // (add() copies the bytes).
         const record = decodeRecord(w.payload!);
         if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
         for (const e of record.entries) mem.add(w.seq, e.kind, e.key, e.value);
       } else {
-        // No await since the record was encoded: the entries still hold exactly the logged bytes.
+        // No await since the records were encoded (no sync, or a blocking one): the entries
+        // still hold exactly the logged bytes.
         for (const e of w.entries) mem.add(w.seq, e.kind, e.key, e.value);
       }
       w.payload = null;
