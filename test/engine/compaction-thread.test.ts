@@ -475,7 +475,9 @@ describe("the event loop during a merge on the compaction thread", () => {
         `delay p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(2)} ms`,
     );
     expect(st.compactions.onThread).toBeGreaterThan(0);
-    expect(turns, "the event loop turned while the merge ran").toBeGreaterThan(10);
+    // Each turn served a read in the middle of the merge. How many fit depends on how loaded the
+    // machine is (a busy one stretches each 1 ms sleep), so only a few are required.
+    expect(turns, "the event loop turned while the merge ran").toBeGreaterThanOrEqual(3);
     for (let i = 0; i < N; i += 97) expect(engine.getSync(key("k", i))).toEqual(value("r2", i, 1000));
   });
 });
