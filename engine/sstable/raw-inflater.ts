@@ -7,9 +7,9 @@
  * 16 KiB blocks: 61 -> 49 µs per block, and less garbage for the collector). Node's sync zlib API
  * has no reusable form, so this drives the native handle behind `zlib.createInflateRaw()` the way
  * Node's own `inflateRawSync` does (`reset`, then one `writeSync` with Z_FINISH, errors through
- * `onerror`). Those are internals: on first use they are checked by inflating a known stream, and
- * on any Node where they are missing or behave differently `rawInflater()` returns null and the
- * caller uses the public API.
+ * `onerror`). Those are internals: they are used only on Node majors known to have them, on
+ * first use they are checked by inflating a known stream, and on any Node where they are missing
+ * or behave differently `rawInflater()` returns null and the caller uses the public API.
  */
 import { constants, createInflateRaw, deflateRawSync } from "node:zlib";
 
@@ -42,7 +42,15 @@ export function rawInflater(): RawInflater | null {
   return inflater;
 }
 
+/**
+ * Node majors whose handle is known to take `writeSync(flush, in, inOff, inLen, out, outOff,
+ * outLen)`: a native argument check that fails aborts the process rather than throwing, which
+ * the self-test could not catch, so other versions take the public path.
+ */
+const KNOWN_NODE_MAJORS = [20, 21, 22, 23, 24];
+
 function makeInflater(): RawInflater | null {
+  if (!KNOWN_NODE_MAJORS.includes(Number(process.versions.node.split(".")[0]))) return null;
   try {
     const stream = createInflateRaw() as unknown as { _handle?: NativeZlibHandle; _writeState?: unknown };
     const handle = stream._handle;
