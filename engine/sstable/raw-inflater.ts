@@ -21,9 +21,10 @@ export interface InflateOutcome {
 
 export interface RawInflater {
   /**
-   * Inflates the raw DEFLATE stream at `input[offset..]` into `out`. Returns the outcome when the
-   * stream ended within `out`, or zlib's message when the stream is invalid, ends early, or needs
-   * more room than `out` has (then `out` is full).
+   * Inflates the raw DEFLATE stream at `input[offset..]` into `out`. Returns zlib's message when
+   * the stream is invalid or ends before its final block, else the outcome. A stream that needs
+   * more room than `out` has fills it (`written === out.length`) without ending, so a caller that
+   * knows the size to expect gives one byte more and treats a full `out` as an error.
    */
   inflate(input: Uint8Array, offset: number, out: Uint8Array): InflateOutcome | string;
 }
@@ -67,8 +68,8 @@ function makeInflater(): RawInflater | null {
         handle.reset();
         if (error !== null) return error;
         handle.writeSync(constants.Z_FINISH, input, offset, input.length - offset, out, 0, out.length);
-        // With Z_FINISH zlib reports a stream that ended early, and one that would overrun `out`
-        // is caught by the caller (written === out.length), so no error here means it ended.
+        // With Z_FINISH zlib reports a stream cut short; one that would overrun `out` fills it
+        // (the caller's check), so no error and room left means the stream ended.
         if (error !== null) return error;
         return { written: out.length - state[0]!, unread: state[1]! };
       },

@@ -39,8 +39,13 @@ import { type DataBlockSource, TwoLevelIterator } from "./two-level-iterator.js"
 
 const NOT_FOUND: LookupResult = { found: false };
 
-/** Where data blocks are read before they are inflated (or copied); grows to the largest block. */
+/**
+ * Where data blocks are read before they are inflated (or copied). It grows to the largest block
+ * read, up to READ_SCRATCH_MAX; a larger block (a huge value) is read into an array of its own,
+ * so that one such read does not pin its size for the life of the thread.
+ */
 let readScratch = new Uint8Array(32 * 1024);
+const READ_SCRATCH_MAX = 1024 * 1024;
 
 /**
  * A plain Uint8Array view of what a file read returned. Node's reads return Buffers, whose
@@ -179,8 +184,10 @@ export class TableReader implements DataBlockSource {
     // Read into the thread's scratch buffer: a compressed block's stored bytes are garbage once
     // inflated (the common case), and an uncompressed one is copied out of it.
     const length = h.size + BLOCK_TRAILER_SIZE;
-    if (readScratch.length < length) readScratch = new Uint8Array(Math.max(length, readScratch.length * 2));
-    const raw = plain(this.file.read(h.offset, length, readScratch));
+    if (readScratch.length < length && length <= READ_SCRATCH_MAX) {
+      readScratch = new Uint8Array(Math.min(READ_SCRATCH_MAX, Math.max(length, readScratch.length * 2)));
+    }
+    const raw = plain(this.file.read(h.offset, length, length <= READ_SCRATCH_MAX ? readScratch : undefined));
     const type = checkBlockTrailer(raw, h, this.fileName, "data");
     const stored = raw.subarray(0, h.size);
     if (type === CompressionType.None) return new Block(stored.slice(), this.fileName, h.offset);
