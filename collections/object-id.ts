@@ -10,7 +10,12 @@ import { randomFillSync } from "node:crypto";
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RANDOM_CHARS = 16;
 
+const CODES = Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+
 let lastTime = -1;
+/** The 10 time characters of the last id, for the millisecond `prefixTime`. */
+let prefixTime = -1;
+let timePrefix = "";
 const random = new Uint8Array(RANDOM_CHARS); // One base-32 digit (0..31) per byte.
 
 function incrementRandom(): boolean {
@@ -36,14 +41,25 @@ export function generateId(now = Date.now()): string {
     for (let i = 0; i < RANDOM_CHARS; i++) random[i]! &= 31;
     random[0]! &= 15; // Headroom so increments within a millisecond never overflow in practice.
   }
-  let out = "";
-  let t = now;
-  const time: string[] = new Array(10);
-  for (let i = 9; i >= 0; i--) {
-    time[i] = ALPHABET[t % 32]!;
-    t = Math.floor(t / 32);
+  if (now !== prefixTime) {
+    let t = now;
+    let prefix = "";
+    for (let i = 0; i < 10; i++) {
+      prefix = ALPHABET[t % 32]! + prefix;
+      t = Math.floor(t / 32);
+    }
+    prefixTime = now;
+    timePrefix = prefix;
   }
-  out = time.join("");
-  for (let i = 0; i < RANDOM_CHARS; i++) out += ALPHABET[random[i]!]!;
-  return out;
+  // One string of the 16 random characters at once: appending them one by one built 16
+  // intermediate strings per id (most of the ~700 bytes an id used to allocate).
+  const r = random;
+  const c = CODES;
+  return (
+    timePrefix +
+    String.fromCharCode(
+      c[r[0]!]!, c[r[1]!]!, c[r[2]!]!, c[r[3]!]!, c[r[4]!]!, c[r[5]!]!, c[r[6]!]!, c[r[7]!]!,
+      c[r[8]!]!, c[r[9]!]!, c[r[10]!]!, c[r[11]!]!, c[r[12]!]!, c[r[13]!]!, c[r[14]!]!, c[r[15]!]!,
+    )
+  );
 }
