@@ -144,6 +144,13 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
+/** The entries of `w` as its log record holds them. */
+function loggedEntries(w: PendingWrite): readonly WriteEntry[] {
+  const record = decodeRecord(w.payload!);
+  if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
+  return record.entries;
+}
+
 /**
  * Longest run of commit groups started from microtasks before one waits for the event loop; also
  * the longest slice of one group's memtable inserts.
@@ -152,12 +159,6 @@ const COMMIT_YIELD_MS = 2;
 /** Memtable inserts between two looks at the clock while a group is applied. */
 const APPLY_CHECK_EVERY = 256;
 
-/** The entries of `w` as its log record holds them. */
-function loggedEntries(w: PendingWrite): readonly WriteEntry[] {
-  const record = decodeRecord(w.payload!);
-  if (typeof record === "string") throw new Error(`lsmdoc/engine: internal error: ${record}`);
-  return record.entries;
-}
 /** Group commit stops adding writes to a group once it holds this many bytes. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024;
 /**

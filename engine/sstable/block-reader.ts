@@ -21,7 +21,7 @@ import { decodeVarint32, type VarintOut } from "../util/varint.js";
 import { decodeBlockHandle, type BlockHandle } from "./format.js";
 import type { EntryKind } from "../wal/record.js";
 import type { Block } from "./block.js";
-import { compareUserKeyAt, compareUserKeyFrom, TRAILER_SIZE, trailerSeq } from "./internal-key.js";
+import { compareUserKeyAt, TRAILER_SIZE, trailerSeq } from "./internal-key.js";
 
 const EMPTY = new Uint8Array(0);
 
@@ -235,7 +235,7 @@ export class BlockIterator {
     }
     if (unshared < TRAILER_SIZE || unshared > end - p) this.block!.corrupt(at, "restart point key out of bounds");
     const userLen = unshared - TRAILER_SIZE;
-    const c = compareUserKeyFrom(d, p, userLen, key, skip);
+    const c = compareUserKeyAt(d, p, userLen, key, skip);
     if (c !== 0) return c;
     const s = trailerSeq(d, p + userLen);
     if (s < 0) this.block!.corrupt(at, "bad internal key trailer");

@@ -54,25 +54,13 @@ export function encodeInternalKey(userKey: Uint8Array, seq: number, kind: number
 }
 
 /**
- * {@link compareUserKeyAt} for keys whose first `from` bytes are known to be equal (both keys are
- * at least that long).
+ * Compares the user key stored at `buf[start .. start + len)` with `key`, as unsigned bytes,
+ * without allocating a view. `from`: a count of leading bytes known to be equal (both keys are at
+ * least that long), which are not compared again.
  */
-export function compareUserKeyFrom(buf: Uint8Array, start: number, len: number, key: Uint8Array, from: number): number {
+export function compareUserKeyAt(buf: Uint8Array, start: number, len: number, key: Uint8Array, from = 0): number {
   const n = len < key.length ? len : key.length;
   for (let i = from; i < n; i++) {
-    const d = buf[start + i]! - key[i]!;
-    if (d !== 0) return d;
-  }
-  return len - key.length;
-}
-
-/**
- * Compares the user key stored at `buf[start .. start + len)` with `key`, as unsigned bytes,
- * without allocating a view.
- */
-export function compareUserKeyAt(buf: Uint8Array, start: number, len: number, key: Uint8Array): number {
-  const n = len < key.length ? len : key.length;
-  for (let i = 0; i < n; i++) {
     const d = buf[start + i]! - key[i]!;
     if (d !== 0) return d;
   }

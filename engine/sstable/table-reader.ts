@@ -184,13 +184,14 @@ export class TableReader implements DataBlockSource {
     // Read into the thread's scratch buffer: a compressed block's stored bytes are garbage once
     // inflated (the common case), and an uncompressed one is copied out of it.
     const length = h.size + BLOCK_TRAILER_SIZE;
-    if (readScratch.length < length && length <= READ_SCRATCH_MAX) {
+    const scratch = length <= READ_SCRATCH_MAX;
+    if (scratch && readScratch.length < length) {
       readScratch = new Uint8Array(Math.min(READ_SCRATCH_MAX, Math.max(length, readScratch.length * 2)));
     }
-    const raw = plain(this.file.read(h.offset, length, length <= READ_SCRATCH_MAX ? readScratch : undefined));
+    const raw = plain(this.file.read(h.offset, length, scratch ? readScratch : undefined));
     const type = checkBlockTrailer(raw, h, this.fileName, "data");
     const stored = raw.subarray(0, h.size);
-    if (type === CompressionType.None) return new Block(stored.slice(), this.fileName, h.offset);
+    if (type === CompressionType.None) return new Block(raw.buffer === readScratch.buffer ? stored.slice() : stored, this.fileName, h.offset);
     return new Block(inflateBlock(stored, this.fileName, h.offset), this.fileName, h.offset, h.size);
   }
 
