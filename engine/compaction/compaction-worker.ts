@@ -6,10 +6,10 @@
  *
  * A thread runs one job at a time. A merge opens its own readers of the input tables (no block
  * cache: a merge reads each block once), merges them, drops what the CompactionFilter drops, and
- * writes the outputs with `writeTables` exactly as a compaction on the engine's thread does
- * (temp file, fdatasync, rename into sst/,
- * directory sync), except that data blocks are deflated right here. It never touches the
- * manifest: it posts the new tables' metadata back and the engine records them.
+ * writes the outputs with `writeTables` exactly as a compaction on the engine's thread does (temp
+ * file, fdatasync, rename into sst/, directory sync), except that data blocks are deflated right
+ * here. It never touches the manifest: it posts the new tables' metadata back and the engine
+ * records them.
  *
  * Output file numbers come from a block the engine reserved; when they run out the thread asks
  * for more and blocks until the engine answers (protocol in compaction-protocol.ts). The abort word
