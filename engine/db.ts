@@ -56,6 +56,7 @@ import type { Compression } from "./sstable/compression.js";
 import { resolveOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
 import { Snapshot, SnapshotList } from "./snapshot.js";
 import { BlockCache } from "./sstable/block-cache.js";
+import { hash32 } from "./sstable/bloom.js";
 import { TableCache } from "./table-cache.js";
 import { compareBytes, MAX_SEQ } from "./util/bytes.js";
 import { DecodeError } from "./util/coding.js";
@@ -1100,20 +1101,22 @@ export class Engine {
 
   /** Newest visible value of `key` at `seq` as a view, or undefined (absent or deleted). */
   private lookup(key: Uint8Array, seq: number): Uint8Array | undefined {
-    let r = this.mem.get(key, seq);
-    if (!r.found && this.imm !== null) r = this.imm.get(key, seq);
+    // One hash for every filter on the way: the memtables' and each probed table's.
+    const h = hash32(key);
+    let r = this.mem.get(key, seq, h);
+    if (!r.found && this.imm !== null) r = this.imm.get(key, seq, h);
     if (r.found) return r.kind === EntryKind.Delete ? undefined : r.value;
     const v = this.versions.current;
     for (const f of v.levels[0]!) {
       if (compareRange(key, f.smallestKey, f.largestKey)) {
-        const t = this.tables.get(f.number).get(key, seq);
+        const t = this.tables.get(f.number).get(key, seq, h);
         if (t.found) return t.kind === EntryKind.Delete ? undefined : t.value;
       }
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       const f = v.fileFor(level, key);
       if (f === undefined) continue;
-      const t = this.tables.get(f.number).get(key, seq);
+      const t = this.tables.get(f.number).get(key, seq, h);
       if (t.found) return t.kind === EntryKind.Delete ? undefined : t.value;
     }
     return undefined;
@@ -1437,8 +1440,9 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
       return undefined;
     }
     if (--this.remaining <= 0) this.finish();
-    // `new Uint8Array(view)` copies whatever the view's class (Buffer#slice would alias).
-    return [new Uint8Array(e[0]), new Uint8Array(e[1])];
+    // Copies carved from shared slabs (util/copy-slab.ts): an array of its own per key and per
+    // value cost a range query of 100 index entries about a fifth of its time.
+    return [copyOut(e[0]), copyOut(e[1])];
   }
 
   /**

@@ -26,7 +26,7 @@ export class CompactionFilter {
   /** True when the entry must be written to the output. Entries arrive in internal-key order. */
   keep(key: Uint8Array, seq: number, kind: EntryKind): boolean {
     if (this.currentKey === null || !bytesEqual(key, this.currentKey)) {
-      this.currentKey = key.slice(); // The source may reuse the array it hands out.
+      this.currentKey = key; // Iterator keys never change (internal-iterator.ts).
       this.lastSeqForKey = Infinity;
     }
     let drop = false;

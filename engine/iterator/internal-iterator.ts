@@ -19,11 +19,14 @@ export interface InternalIterator {
   seek(key: Uint8Array, seq: number): void;
   next(): void;
   prev(): void;
-  /** User key of the current entry. The bytes must not be modified. */
+  /**
+   * User key of the current entry. The bytes must not be modified, and never change: a holder may
+   * keep the array across moves (readers keep the key they return, merges the key they compare).
+   */
   key(): Uint8Array;
   seq(): number;
   kind(): EntryKind;
-  /** Value of the current entry (empty for tombstones). The bytes must not be modified. */
+  /** Value of the current entry (empty for tombstones). The bytes must not be modified, and never change. */
   value(): Uint8Array;
   /** Releases what the iterator pins (files, blocks). */
   close(): void;

@@ -8,6 +8,7 @@
  * stay valid for as long as they are held, across cursor moves and later writes alike.
  */
 import type { InternalIterator } from "../iterator/internal-iterator.js";
+import { hash32 } from "../sstable/bloom.js";
 import { EntryKind } from "../wal/record.js";
 import { MemtableKeyFilter } from "./key-filter.js";
 import { NIL, SkipList, type SkipListImage } from "./skiplist.js";
@@ -49,9 +50,12 @@ export class Memtable {
     this.list.insert(key, seq, kind, value);
   }
 
-  /** The newest version of `key` with seq <= `seq`, tombstones included. */
-  get(key: Uint8Array, seq: number): LookupResult {
-    if (!this.filter.mayContain(key)) return NOT_FOUND;
+  /**
+   * The newest version of `key` with seq <= `seq`, tombstones included. `hash` is the key's
+   * `hash32` (sstable/bloom.ts), when the caller already has it.
+   */
+  get(key: Uint8Array, seq: number, hash = hash32(key)): LookupResult {
+    if (!this.filter.mayContainHash(hash)) return NOT_FOUND;
     const list = this.list;
     const n = list.seek(key, seq);
     if (n === NIL || !list.keyEquals(n, key)) return NOT_FOUND;

@@ -55,24 +55,25 @@ export class BlockBuilder {
     this.buf = grown;
   }
 
-  add(key: Uint8Array, value: Uint8Array): void {
+  /** Adds `key[0, keyLen)` (the whole of `key` by default) with `value`. */
+  add(key: Uint8Array, value: Uint8Array, keyLen = key.length): void {
     if (this.finished) throw new Error("BlockBuilder.add after finish without reset");
     let shared = 0;
     if (this.counter < this.restartInterval) {
       const last = this.lastKey;
-      const max = this.lastKeyLen < key.length ? this.lastKeyLen : key.length;
+      const max = this.lastKeyLen < keyLen ? this.lastKeyLen : keyLen;
       while (shared < max && last[shared] === key[shared]) shared++;
     } else {
       this.restarts.push(this.len);
       this.counter = 0;
     }
-    const unshared = key.length - shared;
+    const unshared = keyLen - shared;
     this.ensure(3 * MAX_VARINT32_LENGTH + unshared + value.length);
     const b = this.buf;
     let p = encodeVarint32(b, this.len, shared);
     p = encodeVarint32(b, p, unshared);
     p = encodeVarint32(b, p, value.length);
-    for (let i = shared; i < key.length; i++) b[p++] = key[i]!;
+    for (let i = shared; i < keyLen; i++) b[p++] = key[i]!;
     if (value.length > 32) {
       b.set(value, p);
       p += value.length;
@@ -80,20 +81,20 @@ export class BlockBuilder {
       for (let i = 0; i < value.length; i++) b[p++] = value[i]!;
     }
     this.len = p;
-    this.rememberKey(key, shared);
+    this.rememberKey(key, keyLen, shared);
     this.counter++;
     this.entryCount++;
   }
 
-  private rememberKey(key: Uint8Array, shared: number): void {
-    if (key.length > this.lastKey.length) {
-      const grown = new Uint8Array(Math.max(key.length, this.lastKey.length * 2));
+  private rememberKey(key: Uint8Array, keyLen: number, shared: number): void {
+    if (keyLen > this.lastKey.length) {
+      const grown = new Uint8Array(Math.max(keyLen, this.lastKey.length * 2));
       grown.set(this.lastKey.subarray(0, shared));
       this.lastKey = grown;
     }
     const last = this.lastKey;
-    for (let i = shared; i < key.length; i++) last[i] = key[i]!;
-    this.lastKeyLen = key.length;
+    for (let i = shared; i < keyLen; i++) last[i] = key[i]!;
+    this.lastKeyLen = keyLen;
   }
 
   /**

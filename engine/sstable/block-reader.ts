@@ -8,7 +8,8 @@
  * Zero-copy: values are views into the block's bytes, and a key stored whole (a restart point) is
  * returned as a view too; other keys are assembled in a reused scratch buffer and copied out only
  * when `userKey()` is called, at most once per position (and not at all for the next version of
- * the same user key). Block bytes are never modified after loading, so every array handed out
+ * the same user key), into a shared slab (util/copy-slab.ts): a merge asks for every entry's key,
+ * and an array of its own per key cost a compaction about as much as the rest of its work. Block bytes are never modified after loading, so every array handed out
  * stays valid and unchanged for as long as its holder keeps it.
  *
  * Seeks and shared prefixes: keys in a block share long prefixes (document keys: namespace,
@@ -17,6 +18,7 @@
  * an entry is compared only from the bytes it shares with the previous key that already matched
  * the target, and one that shares fewer is known to be past the target.
  */
+import { copyOutRange } from "../util/copy-slab.js";
 import { decodeVarint32, type VarintOut } from "../util/varint.js";
 import { decodeBlockHandle, type BlockHandle } from "./format.js";
 import type { EntryKind } from "../wal/record.js";
@@ -347,12 +349,29 @@ export class BlockIterator {
     return this.keyLen - TRAILER_SIZE === key.length && compareUserKeyAt(this.keyBuf, 0, key.length, key) === 0;
   }
 
+  /** Length of the current entry's user key. */
+  get userKeyLength(): number {
+    return this.keyLen - TRAILER_SIZE;
+  }
+
+  /** Copies the current entry's user key, from its byte `from` on, to `dst` at `at`. */
+  copyUserKey(dst: Uint8Array, at: number, from = 0): void {
+    const kb = this.keyBuf;
+    const n = this.keyLen - TRAILER_SIZE;
+    for (let i = from; i < n; i++) dst[at + i - from] = kb[i]!;
+  }
+
+  /** Where the current entry's value starts in the block's data. */
+  get valueOffsetInBlock(): number {
+    return this.valueOffset;
+  }
+
   /** User key of the current entry: stable bytes, never reused or modified. */
   userKey(): Uint8Array {
     let k = this.userKeyCache;
     if (k === null) {
       const n = this.keyLen - TRAILER_SIZE;
-      k = this.wholeKeyAt >= 0 ? this.data.subarray(this.wholeKeyAt, this.wholeKeyAt + n) : this.keyBuf.slice(0, n);
+      k = this.wholeKeyAt >= 0 ? this.data.subarray(this.wholeKeyAt, this.wholeKeyAt + n) : copyOutRange(this.keyBuf, 0, n);
       this.userKeyCache = k;
     }
     return k;

@@ -144,7 +144,11 @@ export class BloomFilter {
 
   /** False only when `key` was certainly not added. */
   mayContain(key: Uint8Array): boolean {
-    const h = hash32(key);
+    return this.mayContainHash(hash32(key));
+  }
+
+  /** {@link mayContain} for a key whose {@link hash32} is `h` (one hash serves every table a read probes). */
+  mayContainHash(h: number): boolean {
     const base = (h % this.lines) * LINE_BYTES;
     const g = probeHash(h);
     let pos = g & (LINE_BITS - 1);

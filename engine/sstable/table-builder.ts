@@ -24,7 +24,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { WritableFile } from "../fs/fs.js";
-import { compareBytes, MAX_SEQ } from "../util/bytes.js";
+import { MAX_SEQ } from "../util/bytes.js";
 import { EntryKind } from "../wal/record.js";
 import { BlockBuilder } from "./block-builder.js";
 import { BlockWriter } from "./block-writer.js";
@@ -44,7 +44,7 @@ import {
   RESTART_INTERVAL,
   TARGET_BLOCK_SIZE,
 } from "./format.js";
-import { type InternalKey, TRAILER_SIZE, writeTrailer } from "./internal-key.js";
+import { compareUserKeyAt, type InternalKey, TRAILER_SIZE, writeTrailer } from "./internal-key.js";
 import { encodeProperties, type TableProperties } from "./properties.js";
 
 export interface TableBuilderOptions {
@@ -189,8 +189,7 @@ export class TableBuilder {
 
     let newUserKey = true;
     if (this.entryCount > 0) {
-      const lastUser = this.last.subarray(0, this.lastLen - TRAILER_SIZE);
-      const c = compareBytes(lastUser, userKey);
+      const c = compareUserKeyAt(this.last, 0, this.lastLen - TRAILER_SIZE, userKey);
       if (c > 0 || (c === 0 && seq >= this.lastSeq)) {
         throw new InvalidArgumentError(`lsmdoc/sstable: entries out of order (seq ${seq} after seq ${this.lastSeq}${c === 0 ? " of the same key" : " of a larger key"})`);
       }
@@ -201,7 +200,7 @@ export class TableBuilder {
     }
     if (newUserKey) this.bloom.addKey(userKey);
 
-    this.data.add(cur.subarray(0, ikLen), value);
+    this.data.add(cur, value, ikLen);
     this.entryCount++;
     if (kind === EntryKind.Delete) this.tombstones++;
     if (seq < this.minSeq) this.minSeq = seq;

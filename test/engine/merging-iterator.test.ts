@@ -88,7 +88,7 @@ describe("MergingIterator", () => {
   for (const seed of seeds) {
     it(`matches the sorted union under random seeks and direction switches (seed ${seed})`, () => {
       const rng = new Rng(seed);
-      for (const children of [1, 2, 3, 5]) {
+      for (const children of [1, 2, 3, 5, 9]) {
         const label = `seed=${seed} children=${children}`;
         const { tables, model } = build(rng, children, 600);
         const it = merged(tables);

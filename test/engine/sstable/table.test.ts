@@ -99,6 +99,21 @@ function checkTable(t: TableReader, entries: readonly Entry[], rng: Rng, label: 
     if (want !== undefined) expect(t.mayContain(base.key), `${ctx}: filter false negative`).toBe(true);
   }
 
+  // Every few keys read twice more, at their own seq and at the newest: a cached block's second
+  // point read gives it a hash index (block-point-index.ts), and the reads after that use it.
+  for (let round = 0; round < 2; round++) {
+    for (let n = 0; n < entries.length; n += 1 + rng.int(3)) {
+      const e = entries[n]!;
+      for (const seq of [e.seq, Number.MAX_SAFE_INTEGER]) {
+        const want = modelGet(entries, e.key, seq)!;
+        const got = t.get(e.key, seq);
+        if (!got.found || got.seq !== want.seq || got.kind !== want.kind || hex(got.value) !== hex(want.value)) {
+          expect.fail(`${label}: round ${round}: get(${hex(e.key)}, ${seq}) = ${got.found ? `${got.seq}/${got.kind}/${hex(got.value)}` : "not found"}, expected ${show(want)}`);
+        }
+      }
+    }
+  }
+
   // Seeks to random targets, each followed by a short walk in random directions.
   for (let n = 0; n < 500; n++) {
     const base = rng.chance(0.5) ? entries[rng.int(entries.length)]! : { key: randomUserKey(rng), seq: 0 };
@@ -196,7 +211,8 @@ describe("table round trip", () => {
           expect(meta.dataStoredBytes, label).toBeLessThan(meta.dataRawBytes);
           if (text < 0.9) expect(deflated, `${label}: compressed blocks`).toBeLessThan(meta.dataBlocks);
         }
-        const t = openTable(env.fs, file, 1, new BlockCache(c.cache));
+        const cache = new BlockCache(c.cache);
+        const t = openTable(env.fs, file, 1, cache);
         try {
           expect(t.properties, label).toEqual({
             entries: meta.entries,
@@ -213,6 +229,7 @@ describe("table round trip", () => {
           });
           t.verify();
           checkTable(t, entries, rng, label);
+          expect(cache.usedBytes, label).toBeLessThanOrEqual(c.cache);
         } finally {
           t.close();
         }
@@ -236,6 +253,33 @@ describe("table round trip", () => {
       t.close();
     }
   });
+
+  for (const seed of testSeeds(1)) {
+    it(`answers point reads of document-sized entries through hot blocks' point indexes (seed ${seed})`, async () => {
+      const env = memEnv();
+      const rng = new Rng(seed);
+      // Values of documents' size, so that blocks qualify for a point index (block-point-index.ts).
+      const entries = randomEntries(rng, { keys: 3_000, maxVersions: 3 }).map((e) => (e.kind === 1 ? { ...e, value: rng.bytes(rng.between(150, 400)) } : e));
+      const file = path.join(env.dir, "000003.sst");
+      await buildTable(env.fs, file, entries);
+      const layout = dataBlockLayout(env.fs, file);
+      const cache = new BlockCache(4 << 20);
+      const t = openTable(env.fs, file, 3, cache);
+      try {
+        checkTable(t, entries, rng, `seed ${seed} documents`);
+        const blocks = layout.handles.map((h) => t.dataBlock(h));
+        const indexed = blocks.filter((b) => b.pointIndex !== null);
+        expect(indexed.length, `seed ${seed}: data blocks with a point index, of ${blocks.length}`).toBeGreaterThan(blocks.length * 0.9);
+        // Every block is cached (they all fit), each charged with its index.
+        expect(cache.stats().blocks).toBe(blocks.length);
+        expect(cache.usedBytes).toBe(blocks.reduce((n, b) => n + b.charge, 0));
+        expect(indexed.reduce((n, b) => n + b.pointIndex!.byteLength, 0)).toBeGreaterThan(0);
+        expect(cache.usedBytes).toBeLessThanOrEqual(4 << 20);
+      } finally {
+        t.close();
+      }
+    });
+  }
 
   it("returns keys and values that stay unchanged while the cursor moves on and blocks are evicted", async () => {
     const env = memEnv();

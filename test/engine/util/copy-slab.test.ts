@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine } from "../../../engine/index.js";
 import { MemFs } from "../../../engine/fs/mem-fs.js";
-import { copyOut } from "../../../engine/util/copy-slab.js";
+import { copyOut, copyOutRange } from "../../../engine/util/copy-slab.js";
 import { hex } from "../../fixtures/kv-model.js";
 import { Rng, testSeeds } from "../../fixtures/random.js";
 
@@ -30,6 +30,27 @@ describe("copyOut", () => {
       }
       const wrong = copies.flatMap((c, i) => (Buffer.from(c).equals(sources[i]!) ? [] : [i]));
       expect(wrong, `seed ${seed}: copies whose bytes changed`).toEqual([]);
+    });
+  }
+});
+
+describe("copyOutRange", () => {
+  for (const seed of testSeeds(2)) {
+    it(`copies exactly the range, into memory the source does not share (seed ${seed})`, () => {
+      const rng = new Rng(seed);
+      const held: Array<[Uint8Array, string]> = [];
+      for (let i = 0; i < 3000; i++) {
+        const src = rng.bytes(rng.chance(0.05) ? rng.between(1025, 4000) : rng.int(300));
+        const start = rng.int(src.length + 1);
+        const end = start + rng.int(src.length - start + 1);
+        const copy = copyOutRange(src, start, end);
+        expect(copy.length, `seed ${seed}: copy ${i}`).toBe(end - start);
+        if (copy.length > 0 && copy.buffer === src.buffer) throw new Error(`seed ${seed}: copy ${i} shares the source's memory`);
+        held.push([copy, hex(src.subarray(start, end))]);
+        src.fill(0xab); // The source is reused by its owner: the copy must not change.
+      }
+      const wrong = held.flatMap(([c, want], i) => (hex(c) === want ? [] : [i]));
+      expect(wrong, `seed ${seed}: copies whose bytes differ from their range`).toEqual([]);
     });
   }
 });
