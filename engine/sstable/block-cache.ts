@@ -80,19 +80,6 @@ export class BlockCache {
     while (this.used > this.capacity) this.remove(this.oldest!);
   }
 
-  /**
-   * Charges the block at (file, offset) what it holds now (it grew a point index), evicting the
-   * least recently used blocks to fit.
-   */
-  recharge(file: number, offset: number): void {
-    const node = this.files.get(file)?.get(offset);
-    if (node === undefined) return;
-    const charge = node.block.charge;
-    this.used += charge - node.charge;
-    node.charge = charge;
-    while (this.used > this.capacity) this.remove(this.oldest!);
-  }
-
   /** Drops every block of `file` (the table was deleted). */
   evictFile(file: number): void {
     const perFile = this.files.get(file);

@@ -349,23 +349,6 @@ export class BlockIterator {
     return this.keyLen - TRAILER_SIZE === key.length && compareUserKeyAt(this.keyBuf, 0, key.length, key) === 0;
   }
 
-  /** Length of the current entry's user key. */
-  get userKeyLength(): number {
-    return this.keyLen - TRAILER_SIZE;
-  }
-
-  /** Copies the current entry's user key, from its byte `from` on, to `dst` at `at`. */
-  copyUserKey(dst: Uint8Array, at: number, from = 0): void {
-    const kb = this.keyBuf;
-    const n = this.keyLen - TRAILER_SIZE;
-    for (let i = from; i < n; i++) dst[at + i - from] = kb[i]!;
-  }
-
-  /** Where the current entry's value starts in the block's data. */
-  get valueOffsetInBlock(): number {
-    return this.valueOffset;
-  }
-
   /** User key of the current entry: stable bytes, never reused or modified. */
   userKey(): Uint8Array {
     let k = this.userKeyCache;

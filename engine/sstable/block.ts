@@ -7,7 +7,6 @@
  */
 import { CorruptionError } from "../errors.js";
 import { readU32LE } from "../util/bytes.js";
-import type { BlockPointIndex } from "./block-point-index.js";
 
 /** Bytes the block cache charges per block beyond its contents (objects, map entries). */
 const BLOCK_OVERHEAD = 160;
@@ -25,13 +24,6 @@ export class Block {
   restartPrefixLength = -1;
   /** Offset of restart point 0's user key, set with {@link restartPrefixLength}. */
   restartKeyAt = 0;
-  /**
-   * Point reads served from this block so far (table-reader.ts builds {@link pointIndex} on a hot
-   * block); -1 once the block was found not worth indexing.
-   */
-  pointReads = 0;
-  /** The block's hash index for point reads, once built (block-point-index.ts). */
-  pointIndex: BlockPointIndex | null = null;
 
   constructor(
     /** Contents, without the trailer; never modified. */
@@ -69,9 +61,9 @@ export class Block {
     this.numRestarts = n;
   }
 
-  /** Bytes this block holds in a cache, its point index included. */
+  /** Bytes this block holds in a cache. */
   get charge(): number {
-    return this.data.length + this.restarts.byteLength + BLOCK_OVERHEAD + (this.pointIndex?.byteLength ?? 0);
+    return this.data.length + this.restarts.byteLength + BLOCK_OVERHEAD;
   }
 
   /** Throws a CorruptionError at `offset` within this block. */

@@ -19,7 +19,6 @@ import type { InternalIterator } from "../iterator/internal-iterator.js";
 import type { LookupResult } from "../memtable/memtable.js";
 import { EntryKind } from "../wal/record.js";
 import type { BlockCache } from "./block-cache.js";
-import { BlockPointIndex, POINT_READS_BEFORE_INDEX } from "./block-point-index.js";
 import { BlockIterator } from "./block-reader.js";
 import { Block } from "./block.js";
 import { BloomFilter, hash32 } from "./bloom.js";
@@ -39,7 +38,6 @@ import { decodeProperties, type TableProperties } from "./properties.js";
 import { type DataBlockSource, TwoLevelIterator } from "./two-level-iterator.js";
 
 const NOT_FOUND: LookupResult = { found: false };
-const EMPTY = new Uint8Array(0);
 
 /**
  * Where data blocks are read before they are inflated (or copied). It grows to the largest block
@@ -149,22 +147,8 @@ export class TableReader implements DataBlockSource {
     if (!ii.valid()) return NOT_FOUND;
     const h = this.getHandle;
     this.indexEntryHandle(ii, h);
-    const block = this.dataBlock(h);
-    let index = block.pointIndex;
-    if (index === null && this.cache !== undefined && block.pointReads >= 0 && block.pointReads++ >= POINT_READS_BEFORE_INDEX) {
-      index = block.pointIndex = BlockPointIndex.build(block, this.getData);
-      if (index === null) block.pointReads = -1; // Entries too small: never indexed.
-      else this.cache.recharge(this.fileNumber, h.offset);
-    }
-    if (index !== null) {
-      const e = index.find(userKey, hash, seq);
-      if (e < 0) return NOT_FOUND;
-      const start = index.valueStart(e);
-      const end = index.valueEnd(e);
-      return { found: true, kind: index.kindOf(e), value: start === end ? EMPTY : block.data.subarray(start, end), seq: index.seqOf(e) };
-    }
     const di = this.getData;
-    di.reset(block);
+    di.reset(this.dataBlock(h));
     di.seek(userKey, seq);
     // Running off this block's end means no match: separator i < every key of block i+1, and a
     // shortened separator's user key is absent from the table (see table-builder.ts).

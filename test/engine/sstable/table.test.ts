@@ -99,8 +99,7 @@ function checkTable(t: TableReader, entries: readonly Entry[], rng: Rng, label: 
     if (want !== undefined) expect(t.mayContain(base.key), `${ctx}: filter false negative`).toBe(true);
   }
 
-  // Every few keys read twice more, at their own seq and at the newest: a cached block's second
-  // point read gives it a hash index (block-point-index.ts), and the reads after that use it.
+  // Every few keys read twice more, at their own seq and at the newest (cached blocks, read again).
   for (let round = 0; round < 2; round++) {
     for (let n = 0; n < entries.length; n += 1 + rng.int(3)) {
       const e = entries[n]!;
@@ -253,33 +252,6 @@ describe("table round trip", () => {
       t.close();
     }
   });
-
-  for (const seed of testSeeds(1)) {
-    it(`answers point reads of document-sized entries through hot blocks' point indexes (seed ${seed})`, async () => {
-      const env = memEnv();
-      const rng = new Rng(seed);
-      // Values of documents' size, so that blocks qualify for a point index (block-point-index.ts).
-      const entries = randomEntries(rng, { keys: 3_000, maxVersions: 3 }).map((e) => (e.kind === 1 ? { ...e, value: rng.bytes(rng.between(150, 400)) } : e));
-      const file = path.join(env.dir, "000003.sst");
-      await buildTable(env.fs, file, entries);
-      const layout = dataBlockLayout(env.fs, file);
-      const cache = new BlockCache(4 << 20);
-      const t = openTable(env.fs, file, 3, cache);
-      try {
-        checkTable(t, entries, rng, `seed ${seed} documents`);
-        const blocks = layout.handles.map((h) => t.dataBlock(h));
-        const indexed = blocks.filter((b) => b.pointIndex !== null);
-        expect(indexed.length, `seed ${seed}: data blocks with a point index, of ${blocks.length}`).toBeGreaterThan(blocks.length * 0.9);
-        // Every block is cached (they all fit), each charged with its index.
-        expect(cache.stats().blocks).toBe(blocks.length);
-        expect(cache.usedBytes).toBe(blocks.reduce((n, b) => n + b.charge, 0));
-        expect(indexed.reduce((n, b) => n + b.pointIndex!.byteLength, 0)).toBeGreaterThan(0);
-        expect(cache.usedBytes).toBeLessThanOrEqual(4 << 20);
-      } finally {
-        t.close();
-      }
-    });
-  }
 
   it("returns keys and values that stay unchanged while the cursor moves on and blocks are evicted", async () => {
     const env = memEnv();
