@@ -1447,8 +1447,9 @@ export class EngineIterator implements AsyncIterableIterator<[Uint8Array, Uint8A
 
   /**
    * The next entry, as the async iterator protocol asks. Entries are copies: the caller may keep
-   * or mutate them. Rejects if the engine was closed or a damaged block was read; either ends
-   * the iteration.
+   * or mutate them (small ones share their `.buffer` with other copies, as pooled Node Buffers do;
+   * engine/util/copy-slab.ts). Rejects if the engine was closed or a damaged block was read;
+   * either ends the iteration.
    */
   next(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
     try {

@@ -467,6 +467,30 @@ describe("returned arrays belong to the caller", () => {
     engine = await open(dir);
     await check(engine);
   });
+
+  it("for many iterated entries at once, from tables and the memtable (copies share slabs, never bytes)", async () => {
+    const engine = await open(scratch.dir());
+    const key = (i: number): Uint8Array => utf8(`key${String(i).padStart(4, "0")}`);
+    const value = (i: number): Uint8Array => new Uint8Array(1 + (i % 200)).fill(i & 0xff);
+    for (let i = 0; i < 600; i++) await engine.put(key(i), value(i));
+    await engine.flush();
+    for (let i = 600; i < 700; i++) await engine.put(key(i), value(i));
+    const held: Array<[Uint8Array, Uint8Array]> = [];
+    for await (const e of engine.iterate()) held.push(e);
+    expect(held.length).toBe(700);
+    // Scribble over every other entry: the rest, and the database, keep their bytes.
+    for (let i = 0; i < held.length; i += 2) {
+      held[i]![0].fill(0xee);
+      held[i]![1].fill(0xee);
+    }
+    for (let i = 1; i < held.length; i += 2) {
+      expect([hex(held[i]![0]), hex(held[i]![1])], `entry ${i}`).toEqual([hex(key(i)), hex(value(i))]);
+    }
+    const again: Array<[string, string]> = [];
+    for await (const [k, v] of engine.iterate()) again.push([hex(k), hex(v)]);
+    expect(again).toEqual(Array.from({ length: 700 }, (_, i) => [hex(key(i)), hex(value(i))]));
+    await engine.close();
+  });
 });
 
 describe("group commit", () => {
