@@ -1308,7 +1308,8 @@ export class Engine {
       // Background work stops first: a compaction is abandoned (its outputs removed; the next open
       // starts it again) rather than finished, and nothing races the flush below.
       this.stopping = true;
-      // Stops a merge on the compaction thread, then the thread, whose exit overlaps the flush.
+      // Stops a merge on the compaction thread (then hands the thread to the process's pool of idle
+      // threads, compaction-runner.ts); waiting for the merge to stop overlaps the flush.
       const threadClosed = this.compactionRunner?.close().catch(() => undefined);
       while (this.background !== null) await this.background; // Ends once the merge has stopped.
       trace?.("close:background");

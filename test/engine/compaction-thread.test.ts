@@ -27,11 +27,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CorruptionError, Engine, InvalidArgumentError, LsmdocError } from "../../engine/index.js";
 import { CompactionFilter } from "../../engine/compaction/compaction-filter.js";
 import { packRanges } from "../../engine/compaction/compaction-protocol.js";
-import { CompactionRunner, CompactionThreadUnavailableError } from "../../engine/compaction/compaction-runner.js";
+import { backgroundThreadsStarted, CompactionRunner, CompactionThreadUnavailableError, IDLE_THREAD_MS } from "../../engine/compaction/compaction-runner.js";
 import { writeTables, type TableWriterContext } from "../../engine/compaction/table-writer.js";
 import { tablePath } from "../../engine/filenames.js";
 import { MemFs } from "../../engine/fs/mem-fs.js";
@@ -603,5 +603,76 @@ describe("a memtable flush on the flush thread", () => {
       await runner.close();
     }
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("background threads outlive their runner", () => {
+  /** A flush job of a small random memtable into `dir` (which gets an sst/ directory). */
+  function flushJob(dir: string, seed: number, number: number) {
+    fs.mkdirSync(path.join(dir, "sst"), { recursive: true });
+    return { kind: "flush" as const, dir, memtable: randomMemtable(new Rng(seed), 200).image(), number, compression: "none" as const };
+  }
+
+  it("a reopened engine flushes and merges on the threads the closed one used", async () => {
+    const dir = scratch.dir();
+    const write = async (engine: Engine, from: number): Promise<void> => {
+      for (let i = from; i < from + 3000; i++) await engine.put(numberedKey(i), taggedValue(i, 0, 40));
+    };
+    let engine = await Engine.open(dir, { sync: false, memtableSize: 32 * 1024 });
+    await write(engine, 0);
+    await engine.flush();
+    await engine.compact();
+    expect(engine.stats().flushes.onThread, "flushes on a thread").toBeGreaterThan(0);
+    expect(engine.stats().compactions.onThread, "merges on a thread").toBeGreaterThan(0);
+    await engine.close();
+    const started = backgroundThreadsStarted();
+    engine = await Engine.open(dir, { sync: false, memtableSize: 32 * 1024 });
+    await write(engine, 3000);
+    await engine.flush();
+    await engine.compact();
+    expect(engine.stats().flushes.onThread).toBeGreaterThan(0);
+    expect(engine.stats().compactions.onThread).toBeGreaterThan(0);
+    expect(backgroundThreadsStarted(), "threads started by the reopened engine").toBe(started);
+    for (const i of [0, 2999, 3000, 5999]) expect(hex((await engine.get(numberedKey(i)))!)).toBe(hex(taggedValue(i, 0, 40)));
+    await engine.close();
+  });
+
+  it("goes to runners of the same niceness only, and one that ran a job for another runner works for the next", async () => {
+    const dir = scratch.dir();
+    const a = new CompactionRunner(3);
+    await a.run(flushJob(dir, 1, 11));
+    await a.close();
+    const started = backgroundThreadsStarted();
+    const b = new CompactionRunner(4);
+    await b.run(flushJob(dir, 2, 12));
+    expect(backgroundThreadsStarted(), "another niceness starts its own thread").toBe(started + 1);
+    const c = new CompactionRunner(3);
+    const result = await c.run(flushJob(dir, 3, 13));
+    expect(backgroundThreadsStarted(), "the same niceness takes the pooled thread").toBe(started + 1);
+    expect(result.files.map((f) => f.number)).toEqual([13]);
+    expect(fs.existsSync(tablePath(dir, 13))).toBe(true);
+    await b.close();
+    await c.close();
+  });
+
+  it("ends a pooled thread after it has been idle for a while", async () => {
+    const dir = scratch.dir();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const a = new CompactionRunner(5);
+      await a.run(flushJob(dir, 4, 21));
+      await a.close(); // Pooled, with its idle timer (faked).
+      const started = backgroundThreadsStarted();
+      vi.advanceTimersByTime(IDLE_THREAD_MS + 1);
+      vi.useRealTimers();
+      // The thread ends asynchronously: until it has, a new runner may still find it pooled.
+      await sleep(200);
+      const b = new CompactionRunner(5);
+      await b.run(flushJob(dir, 5, 22));
+      expect(backgroundThreadsStarted(), "a new thread once the idle one ended").toBe(started + 1);
+      await b.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
