@@ -96,6 +96,26 @@ describe("block round trip", () => {
     }
   }
 
+  it("seeks right where a key is a prefix of the target and the next key shares that key's trailer bytes", () => {
+    // "ab"@5 is stored as a b 01 05 00..: the next key "ab\x01\x05" shares its first four bytes,
+    // reaching into "ab"'s trailer. The target "ab\x01\x04" lies between the two.
+    const entries: Entry[] = [
+      { key: enc("aa"), seq: 9, kind: 1, value: enc("0") },
+      { key: enc("ab"), seq: 5, kind: 1, value: enc("1") },
+      { key: new Uint8Array([0x61, 0x62, 0x01, 0x05]), seq: 7, kind: 1, value: enc("2") },
+      { key: enc("ac"), seq: 3, kind: 1, value: enc("3") },
+    ];
+    for (const interval of [1, 16]) {
+      const it = open(buildBlock(entries, interval));
+      for (const seq of [0, 6, Number.MAX_SAFE_INTEGER]) {
+        it.seek(new Uint8Array([0x61, 0x62, 0x01, 0x04]), seq);
+        expectAt(it, entries, 2, `interval ${interval}, seq ${seq}`);
+      }
+      it.seek(enc("ab"), 4); // Below "ab"@5's version: the next key.
+      expectAt(it, entries, 2, `interval ${interval}, ab@4`);
+    }
+  });
+
   it("lays entries out as shared | unshared | valueLen | key delta | value, restarts at the end", () => {
     const b = new BlockBuilder(2);
     b.add(enc("abc"), enc("1"));
