@@ -322,6 +322,8 @@ export class BlockIterator {
     const tlen = key.length;
     while (q < end) {
       const atRestart = q === restarts[ri]!;
+      // The header forms parseNext decodes without varints, decoded the same way: inline here as
+      // there (a shared method returning through fields made seeks ~9% slower).
       let shared: number;
       let unshared: number;
       let valueLen: number;
