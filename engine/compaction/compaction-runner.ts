@@ -6,16 +6,17 @@
  *
  * The thread is `unref()`ed while idle, so an open engine does not keep a process alive, and
  * `ref()`ed while a job runs, so that a process awaiting a compaction does not exit under it. If
- * the thread dies, the job in flight fails with IOError and the next job starts a new thread.
+ * the thread dies, the job in flight fails with IOError and the next job starts a new thread. If
+ * it cannot even load its code (a bundle that left compaction-worker.js out), the runner says so
+ * once with a process warning and reports itself unavailable: the engine then merges on its own
+ * thread, which is slower but just as correct.
  *
  * Threads outlive their runner: `close()` hands a healthy idle thread to a process-wide pool, and
  * a runner's first job takes one from there (same code, same niceness) before starting a new one,
  * so an engine reopened in the same process neither pays a thread's start (~55 ms, ~60 ms of CPU
  * here) before its first flush or merge nor runs that merge in a thread whose code the JIT has
  * not optimized yet. A pooled thread is unref()ed and ends after {@link IDLE_THREAD_MS} unused;
- * the pool keeps at most {@link MAX_IDLE_THREADS} per kind. If it cannot even load its code (a bundle that left compaction-worker.js
- * out), the runner says so once with a process warning and reports itself unavailable: the engine
- * then merges on its own thread, which is slower but just as correct.
+ * the pool keeps at most {@link MAX_IDLE_THREADS} per kind.
  *
  * From the TypeScript sources (tests) the thread's entry is a `.ts` file, loaded through tsx; from
  * the build it is the compiled `.js` next to this file. The thread inherits the process's

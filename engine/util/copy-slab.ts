@@ -23,7 +23,7 @@ export function copyOut(bytes: Uint8Array): Uint8Array {
   return copyOutRange(bytes, 0, bytes.length);
 }
 
-/** A copy of `src[start, end)` that the caller owns, made without a view of the source. */
+/** A copy of `src[start, end)` that the caller owns (short ones copied without a view of the source). */
 export function copyOutRange(src: Uint8Array, start: number, end: number): Uint8Array {
   const n = end - start;
   if (n > MAX_SLAB_COPY) return src.slice(start, end);

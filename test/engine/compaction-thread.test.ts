@@ -663,10 +663,8 @@ describe("background threads outlive their runner", () => {
       await a.run(flushJob(dir, 4, 21));
       await a.close(); // Pooled, with its idle timer (faked).
       const started = backgroundThreadsStarted();
-      vi.advanceTimersByTime(IDLE_THREAD_MS + 1);
+      vi.advanceTimersByTime(IDLE_THREAD_MS + 1); // Leaves the pool, then is terminated.
       vi.useRealTimers();
-      // The thread ends asynchronously: until it has, a new runner may still find it pooled.
-      await sleep(200);
       const b = new CompactionRunner(5);
       await b.run(flushJob(dir, 5, 22));
       expect(backgroundThreadsStarted(), "a new thread once the idle one ended").toBe(started + 1);
