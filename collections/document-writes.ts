@@ -18,7 +18,7 @@ import { bytesEqual } from "../engine/util/bytes.js";
 import { cloneMeta, type CollectionMeta, type IndexMeta } from "./catalog.js";
 import { encodeDocument } from "./document-codec.js";
 import { UniqueConstraintError } from "./errors.js";
-import { indexEntries, type IndexEntry } from "./index-entries.js";
+import { indexEntries, sameIndexedValues, type IndexEntry } from "./index-entries.js";
 import type { IndexValue } from "./key-codec.js";
 import { documentKey, documentPrefix, indexPrefix } from "./keyspace.js";
 import type { DocumentStore, KeyChange } from "./store.js";
@@ -118,6 +118,8 @@ export class DocumentWriteBuilder {
       changes.push({ key: docKey, value: t.after === undefined ? null : encodeDocument(t.body ?? t.after) });
       for (const index of this.meta.indexes) {
         if (index.state === "dropping") continue;
+        // An update that leaves the index's fields as they were leaves its entries as they were.
+        if (t.before !== undefined && t.after !== undefined && sameIndexedValues(index, t.before, t.after)) continue;
         const prefix = indexPrefix(this.meta.id, index.id);
         const old = t.before ? indexEntries(index, prefix, t.before, t.id).entries : NO_ENTRIES;
         const next = t.after ? indexEntries(index, prefix, t.after, t.id) : { entries: NO_ENTRIES, multikey: false };

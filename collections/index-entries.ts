@@ -10,6 +10,7 @@
  * others (see keyspace.ts).
  */
 import { InvalidArgumentError } from "../engine/errors.js";
+import { bytesEqual } from "../engine/util/bytes.js";
 import type { IndexMeta } from "./catalog.js";
 import { KeyWriter, type IndexValue } from "./key-codec.js";
 import { getPathValues, isPlainObject, MISSING, parsePath } from "./paths.js";
@@ -139,4 +140,41 @@ export function indexEntries(index: IndexMeta, prefix: Uint8Array, doc: unknown,
     entries.length = w;
   }
   return { entries, multikey: arrays > 0 };
+}
+
+/**
+ * True when `a` and `b` have the same entries in `index` for the same `_id`, decided from the
+ * values alone, without building keys: every field of the index reaches one value by plain descent
+ * (no array on the way or at the end) in both, and the two are the same index value (strings,
+ * booleans and null by `===`, numbers by `===` since -0 and 0 are one index value, Dates by time,
+ * byte arrays by content). Anything else (arrays, other objects, NaN, invalid Dates) answers
+ * false, and the caller computes the entries as usual, with the usual errors. An update that does
+ * not touch an index's fields then costs that index nothing.
+ */
+export function sameIndexedValues(index: IndexMeta, a: unknown, b: unknown): boolean {
+  const fields = index.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const path = segments(fields[i]!);
+    const va = scalarAt(a, path);
+    if (va === NOT_SCALAR) return false;
+    const vb = scalarAt(b, path);
+    if (vb === NOT_SCALAR || !sameIndexValue(va, vb)) return false;
+  }
+  return true;
+}
+
+function sameIndexValue(a: unknown, b: unknown): boolean {
+  switch (typeof a) {
+    case "string":
+    case "boolean":
+    case "number":
+      return a === b;
+    case "object":
+      if (a === null) return b === null;
+      if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
+      if (a instanceof Uint8Array) return b instanceof Uint8Array && bytesEqual(a, b);
+      return false;
+    default:
+      return false;
+  }
 }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { IndexMeta } from "../../collections/catalog.js";
-import { indexEntries } from "../../collections/index-entries.js";
+import { indexEntries, sameIndexedValues } from "../../collections/index-entries.js";
 import { KeyWriter, type IndexValue } from "../../collections/key-codec.js";
 import { getPathValues, MISSING } from "../../collections/paths.js";
 import { Rng, testSeeds } from "../fixtures/random.js";
@@ -108,5 +108,84 @@ describe("index entries of one-field indexes", () => {
     const index: IndexMeta = { id: 2, name: "by_a", fields: ["a"], unique: false, state: "ready", multikey: false };
     const kept = Array.from({ length: 5000 }, (_, i) => ({ i, key: indexEntries(index, PREFIX, { a: `v${i}` }, `id${i}`).entries[0]!.key }));
     for (const { i, key } of kept) expect(Buffer.from(key).toString("hex")).toEqual(modelKeys({ a: `v${i}` }, "a", false, `id${i}`)[0]);
+  });
+});
+
+/** A copy of `doc` with a few fields replaced by fresh random values (or none). */
+function mutated(rng: Rng, doc: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(doc);
+  for (let n = rng.int(3); n > 0; n--) {
+    const k = ["a", "b", "c", "x", "y", "z", "0"][rng.int(7)]!;
+    if (rng.chance(0.2)) delete out[k];
+    else out[k] = value(rng, 1);
+  }
+  return out;
+}
+
+describe("sameIndexedValues", () => {
+  const index = (fields: string[], unique = false): IndexMeta => ({ id: 2, name: "i", fields, unique, state: "ready", multikey: false });
+  const keys = (ix: IndexMeta, doc: unknown): string[] => indexEntries(ix, PREFIX, doc, "the-id").entries.map((e) => Buffer.from(e.key).toString("hex"));
+
+  for (const seed of testSeeds(4)) {
+    it(`answers true only when the entries are the same (seed ${seed})`, () => {
+      const rng = new Rng(seed);
+      let same = 0;
+      for (let i = 0; i < 3000; i++) {
+        const a = object(rng, 0);
+        const b = rng.chance(0.3) ? structuredClone(a) : mutated(rng, a);
+        const fields = rng.chance(0.7) ? [PATHS[rng.int(PATHS.length)]!] : [PATHS[rng.int(PATHS.length)]!, PATHS[rng.int(PATHS.length)]!];
+        const ix = index(fields, rng.chance(0.5));
+        if (!sameIndexedValues(ix, a, b)) continue;
+        same++;
+        const ctx = `seed ${seed} (LSMDOC_SEED=${seed}), case ${i}: ${JSON.stringify(a)} / ${JSON.stringify(b)} on ${fields.join(",")}`;
+        // Both documents are indexable there, with the same keys.
+        expect(attempt(() => keys(ix, b)), ctx).toEqual(attempt(() => keys(ix, a)));
+        expect("ok" in attempt(() => keys(ix, a)), ctx).toBe(true);
+      }
+      expect(same, `seed ${seed}: pairs with equal values were met`).toBeGreaterThan(300);
+    });
+  }
+
+  it("sees through copies: equal strings, numbers (0 and -0), Dates, bytes, missing and null", () => {
+    const cases: Array<[unknown, unknown]> = [
+      ["s", "s"],
+      [0, -0],
+      [1.5, 1.5],
+      [true, true],
+      [null, null],
+      [undefined, null],
+      [new Date(5), new Date(5)],
+      [new Uint8Array([1, 2]), Buffer.from([1, 2])],
+      [Infinity, Infinity],
+    ];
+    for (const [x, y] of cases) {
+      const a = { a: { x }, other: 1 };
+      const b = { a: { x: y }, other: 2 };
+      expect(sameIndexedValues(index(["a.x"]), a, b), `${String(x)} / ${String(y)}`).toBe(true);
+      expect(keys(index(["a.x"]), b)).toEqual(keys(index(["a.x"]), a));
+    }
+    expect(sameIndexedValues(index(["a.x"]), {}, { a: null }), "missing field and a null on the way").toBe(true);
+    expect(sameIndexedValues(index(["a", "b"]), { a: 1, b: "x", c: 1 }, { a: 1, b: "x", c: 2 })).toBe(true);
+  });
+
+  it("leaves every other case to the entries: changed values, arrays, objects, NaN, invalid Dates", () => {
+    const cases: Array<[unknown, unknown]> = [
+      ["s", "t"],
+      [1, "1"],
+      [null, false],
+      [new Date(5), new Date(6)],
+      [new Date(5), 5],
+      [new Uint8Array([1]), new Uint8Array([2])],
+      [[1], [1]],
+      [{ z: 1 }, { z: 1 }],
+      [NaN, NaN],
+      [new Date(NaN), new Date(NaN)],
+    ];
+    for (const [x, y] of cases) {
+      expect(sameIndexedValues(index(["a"]), { a: x }, { a: y }), `${String(x)} / ${String(y)}`).toBe(false);
+    }
+    // An array on the way to the field: the general path decides.
+    expect(sameIndexedValues(index(["a.x"]), { a: [{ x: 1 }] }, { a: [{ x: 1 }] })).toBe(false);
+    expect(sameIndexedValues(index(["a", "b"]), { a: 1, b: 2 }, { a: 1, b: 3 })).toBe(false);
   });
 });
