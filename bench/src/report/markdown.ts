@@ -78,6 +78,8 @@ and deleted documents); a contender that fails a check is shown as FAILED and ne
 "lsmdoc / best peer" is > 1 when lsmdoc is better: lsmdoc's rate divided by the best peer's, or for
 times and sizes the best peer's value divided by lsmdoc's. The machine is shared and has 2 cores:
 single numbers move by 10-30% from run to run, so read the ratios of one run, not absolute values.
+What each row costs lsmdoc, and what bounds the rows that miss their targets:
+[performance.md](performance.md).
 
 ![lsmdoc / best peer, per phase (log scale)](benchmarks.svg)`);
 
