@@ -9,8 +9,9 @@
  * returned as a view too; other keys are assembled in a reused scratch buffer and copied out only
  * when `userKey()` is called, at most once per position (and not at all for the next version of
  * the same user key), into a shared slab (util/copy-slab.ts): a merge asks for every entry's key,
- * and an array of its own per key cost a compaction about as much as the rest of its work. Block bytes are never modified after loading, so every array handed out
- * stays valid and unchanged for as long as its holder keeps it.
+ * and an array of its own per key cost a compaction about as much as the rest of its work. Block
+ * bytes are never modified after loading, so every array handed out stays valid and unchanged for
+ * as long as its holder keeps it.
  *
  * Seeks and shared prefixes: keys in a block share long prefixes (document keys: namespace,
  * collection, the id's timestamp). `seek` compares the prefix all restart keys share with the
